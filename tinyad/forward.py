@@ -1,0 +1,99 @@
+"""Forward mode: ``Dual`` numbers and the trace that pushes tangents through primitives.
+
+A Dual carries a primal and a tangent of the same shape, or — when its trace was opened with ``k``
+directions — a tangent with a leading axis of length k, so one pass yields k directional derivatives
+(d/d(lr, momentum, weight decay) of a whole training run at once). Primal and tangent may themselves be
+boxes of outer traces: that is forward-over-anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .box import ArrayBox
+from .primitive import Primitive, ndim_of, shape_of
+from .primitives.elementwise import add
+from .primitives.reductions import stack
+from .primitives.shapes import _align, broadcast_to
+from .tags import Trace
+
+
+class Dual(ArrayBox):
+    """A forward-mode box: ``primal + ε·tangent`` for the trace it belongs to."""
+
+    __slots__ = ("_primal", "_tangent")
+
+    def __init__(self, primal: Any, tangent: Any, trace: "ForwardTrace") -> None:
+        self._primal = primal
+        self._tangent = tangent
+        self._trace = trace
+
+    def _inner(self) -> Any:
+        return self._primal
+
+    @property
+    def primal(self) -> Any:
+        return self._primal
+
+    @property
+    def tangent(self) -> Any:
+        return self._tangent
+
+    def __repr__(self) -> str:
+        return f"Dual(primal={self._primal!r}, tangent={self._tangent!r}, trace=#{self._trace.id})"
+
+
+class ForwardTrace(Trace):
+    """One ``jvp``: ``k`` is None for one tangent direction, or the number of stacked directions."""
+
+    __slots__ = ("k",)
+    mode = "jvp"
+
+    def __init__(self, k: int | None = None) -> None:
+        super().__init__()
+        self.k = k
+
+    def _zeros(self, x: Any) -> Any:
+        import numpy as np
+
+        shape = shape_of(x)
+        return np.zeros(shape if self.k is None else (self.k,) + shape)
+
+    def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Dual:
+        mine = [type(a) is Dual and a._trace is self for a in args]
+        primals = [a._primal if m else a for a, m in zip(args, mine)]
+        ans = prim(*primals, **kwargs)
+        k = self.k
+
+        if prim.linear:  # the JVP of a linear map is the map itself, applied to all tangents at once
+            tangents = [a._tangent if m else self._zeros(a) for a, m in zip(args, mine)]
+            if k is None:
+                out = prim(*tangents, **kwargs)
+            elif len(args) == 1 and prim.jvp_batched:
+                out = prim.jvp_batched[0](tangents[0], ans, *primals, **kwargs)
+            else:
+                out = stack([prim(*[t[j] for t in tangents], **kwargs) for j in range(k)])
+            return Dual(ans, out, self)
+
+        out = None
+        for i, m in enumerate(mine):
+            if not m:
+                continue
+            rule = prim.jvps[i] if i < len(prim.jvps) else None
+            if rule is None:
+                raise prim.missing_rule("jvp", i)
+            g = args[i]._tangent
+            if k is None:
+                t = rule(g, ans, *primals, **kwargs)
+            elif prim.elementwise:
+                t = rule(_align(g, ndim_of(ans)), ans, *primals, **kwargs)
+            elif i < len(prim.jvp_batched) and prim.jvp_batched[i] is not None:
+                t = prim.jvp_batched[i](g, ans, *primals, **kwargs)
+            else:
+                t = stack([rule(g[j], ans, *primals, **kwargs) for j in range(k)])
+            out = t if out is None else add(out, t)
+        if prim.elementwise:
+            want = shape_of(ans) if k is None else (k,) + shape_of(ans)
+            if shape_of(out) != want:
+                out = broadcast_to(out, want)
+        return Dual(ans, out, self)

@@ -1,0 +1,7 @@
+"""Every built-in primitive (the registry itself is ``tinyad.primitive.REGISTRY``).
+
+Files by kind: ``elementwise`` (with broadcasting), ``shapes`` (linear structural ops), ``reductions``,
+``linalg`` (matmul), ``special`` (stop_gradient and constant makers).
+"""
+
+from . import elementwise, linalg, reductions, shapes, special  # noqa: F401  (registers them all)

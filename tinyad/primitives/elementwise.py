@@ -1,0 +1,87 @@
+"""Elementwise primitives with NumPy broadcasting.
+
+Each op gives its value and one partial derivative per argument, ``d(ans, *args)``, written in tinyad ops;
+:meth:`Primitive.def_partials` turns that single formula into both the JVP and the VJP, and the dispatch
+handles broadcasting (aligning tangents, summing cotangents back to an argument's shape) for all of them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..primitive import Primitive
+
+
+def _ew(impl, name: str, *partials) -> Primitive:
+    return Primitive(impl, name, elementwise=True).def_partials(*partials)
+
+
+def _nd(impl, name: str) -> Primitive:
+    return Primitive(impl, name, nondiff=True)
+
+
+# ---- non-differentiable: their outputs are constants at every level --------------------------------
+equal = _nd(np.equal, "equal")
+not_equal = _nd(np.not_equal, "not_equal")
+less = _nd(np.less, "less")
+less_equal = _nd(np.less_equal, "less_equal")
+greater = _nd(np.greater, "greater")
+greater_equal = _nd(np.greater_equal, "greater_equal")
+sign = _nd(np.sign, "sign")
+floor = _nd(np.floor, "floor")
+ceil = _nd(np.ceil, "ceil")
+round = _nd(np.round, "round")  # noqa: A001 - the NumPy name
+isfinite = _nd(np.isfinite, "isfinite")
+isnan = _nd(np.isnan, "isnan")
+logical_and = _nd(np.logical_and, "logical_and")
+logical_or = _nd(np.logical_or, "logical_or")
+logical_not = _nd(np.logical_not, "logical_not")
+
+
+def _as_float(mask):
+    return np.asarray(mask, dtype=float)
+
+
+# ---- arithmetic -------------------------------------------------------------------------------------
+add = _ew(np.add, "add", 1, 1)
+subtract = _ew(np.subtract, "subtract", 1, -1)
+negative = _ew(np.negative, "negative", -1)
+multiply = _ew(np.multiply, "multiply", lambda ans, x, y: y, lambda ans, x, y: x)
+divide = _ew(np.divide, "divide", lambda ans, x, y: 1.0 / y, lambda ans, x, y: negative(ans) / y)
+square = _ew(np.square, "square", lambda ans, x: 2.0 * x)
+sqrt = _ew(np.sqrt, "sqrt", lambda ans, x: 0.5 / ans)
+power = _ew(
+    np.power,
+    "power",
+    lambda ans, x, y: y * x ** (y - 1),
+    # d/dy x**y = log(x) x**y; at x = 0 the factor x**y is 0 (y > 0), so log is evaluated at 1 there.
+    lambda ans, x, y: log(where(equal(x, 0), 1.0, x)) * ans,
+)
+
+# ---- transcendental ---------------------------------------------------------------------------------
+exp = _ew(np.exp, "exp", lambda ans, x: ans)
+log = _ew(np.log, "log", lambda ans, x: 1.0 / x)
+log1p = _ew(np.log1p, "log1p", lambda ans, x: 1.0 / (1.0 + x))
+sin = _ew(np.sin, "sin", lambda ans, x: cos(x))
+cos = _ew(np.cos, "cos", lambda ans, x: negative(sin(x)))
+tanh = _ew(np.tanh, "tanh", lambda ans, x: 1.0 - square(ans))
+
+# ---- piecewise: derivative of the selected branch; ties split the gradient evenly (as JAX does) -----
+abs = _ew(np.abs, "abs", lambda ans, x: sign(x))  # noqa: A001 - the NumPy name
+
+
+def _pick(a, b):
+    return _as_float(greater(a, b)) + 0.5 * _as_float(equal(a, b))
+
+
+maximum = _ew(np.maximum, "maximum", lambda ans, x, y: _pick(x, y), lambda ans, x, y: _pick(y, x))
+minimum = _ew(np.minimum, "minimum", lambda ans, x, y: _pick(y, x), lambda ans, x, y: _pick(x, y))
+
+# where(cond, x, y): cond is a constant (tinyad.numpy.where strips it); x and y are selected elementwise.
+where = _ew(
+    np.where,
+    "where",
+    None,
+    lambda ans, c, x, y: _as_float(c),
+    lambda ans, c, x, y: 1.0 - _as_float(c),
+)

@@ -1,0 +1,63 @@
+"""matmul: the one bilinear primitive. BLAS (NumPy ``@``) does the work in every mode."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..primitive import Primitive, ndim_of, shape_of
+from .shapes import reshape, transpose, unbroadcast
+
+
+def _swap_last(a):
+    nd = ndim_of(a)
+    return transpose(a, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+
+def _as_matrices(x, y, g):
+    """Promote 1-D operands to matrices the way matmul does, and ``g`` to the matching shape."""
+    x2 = reshape(x, (1,) + shape_of(x)) if ndim_of(x) == 1 else x
+    y2 = reshape(y, shape_of(y) + (1,)) if ndim_of(y) == 1 else y
+    gshape = np.broadcast_shapes(shape_of(x2)[:-2], shape_of(y2)[:-2]) + (shape_of(x2)[-2], shape_of(y2)[-1])
+    return x2, y2, reshape(g, gshape)
+
+
+def _vjp_x(g, ans, x, y):
+    x2, y2, g2 = _as_matrices(x, y, g)
+    return reshape(unbroadcast(matmul(g2, _swap_last(y2)), shape_of(x2)), shape_of(x))
+
+
+def _vjp_y(g, ans, x, y):
+    x2, y2, g2 = _as_matrices(x, y, g)
+    return reshape(unbroadcast(matmul(_swap_last(x2), g2), shape_of(y2)), shape_of(y))
+
+
+def _jvp_x_batched(g, ans, x, y):
+    """k tangents of x in one BLAS call: (k, n, m) -> (k*n, m) @ y."""
+    if ndim_of(y) > 2:
+        return _loop(lambda gj: matmul(gj, y), g)
+    if ndim_of(x) == 2:
+        k, n, m = shape_of(g)
+        return reshape(matmul(reshape(g, (k * n, m)), y), (k,) + shape_of(ans))
+    return matmul(g, y)  # the leading k axis acts as matmul's own row/batch axis
+
+
+def _jvp_y_batched(g, ans, x, y):
+    """k tangents of y in one BLAS call: x @ (m, k*p) with the directions side by side."""
+    if ndim_of(y) == 2 and ndim_of(x) in (1, 2):
+        k, m, p = shape_of(g)
+        flat = reshape(transpose(g, (1, 0, 2)), (m, k * p))
+        out = reshape(matmul(x, flat), shape_of(x)[:-1] + (k, p))
+        return transpose(out, (1, 0, 2)) if ndim_of(x) == 2 else out
+    return _loop(lambda gj: matmul(x, gj), g)
+
+
+def _loop(f, g):
+    from .reductions import stack
+
+    return stack([f(g[j]) for j in range(shape_of(g)[0])])
+
+
+matmul = Primitive(np.matmul, "matmul")
+matmul.defjvp(lambda g, ans, x, y: matmul(g, y), lambda g, ans, x, y: matmul(x, g))
+matmul.defvjp(_vjp_x, _vjp_y)
+matmul.defjvp_batched(_jvp_x_batched, _jvp_y_batched)

@@ -1,0 +1,283 @@
+"""The operators users call: grad, value_and_grad, vjp, jvp, jacfwd, jacrev, hessian, hvp.
+
+Names, signatures and return shapes follow JAX so that habits carry over. Each call opens a fresh trace
+(see ``tags``), boxes the inputs, runs the user's function — loops, branches, recursion and containers
+are ordinary Python — and closes the trace before returning.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .forward import Dual, ForwardTrace
+from .primitive import shape_of
+from .primitives.reductions import stack
+from .primitives.shapes import getitem, reshape, transpose
+from .reverse import ReverseTrace, Var, backward
+from .tags import Box, innermost, opened
+from .tree import flatten, tree_map
+
+ArgNums = int | Sequence[int]
+
+
+def _check_differentiable(x: Any, what: str) -> Any:
+    """Inputs to differentiate must be real floating point; say what to do otherwise."""
+    if isinstance(x, Box):
+        return x
+    dt = np.result_type(x) if isinstance(x, (np.ndarray, np.generic, float, int, complex, bool)) else None
+    if dt is None:
+        raise TypeError(
+            f"{what} must be a float or a floating-point array (or a container of them), got "
+            f"{type(x).__name__}: {x!r:.80}"
+        )
+    if isinstance(x, bool) or dt.kind in "biu":
+        raise TypeError(
+            f"{what} has integer/boolean dtype ({dt if not isinstance(x, (int, bool)) else type(x).__name__}), "
+            f"but derivatives need real floating-point inputs: pass a float (e.g. 3.0, or x.astype(float))."
+        )
+    if dt.kind == "c":
+        raise TypeError(f"{what} is complex ({dt}); tinyad differentiates real floating-point inputs only.")
+    if dt.kind != "f":
+        raise TypeError(f"{what} has dtype {dt}; a real floating-point input is expected.")
+    return x
+
+
+def _argnums_tuple(argnums: ArgNums, nargs: int, fname: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for n in nums:
+        if not -nargs <= n < nargs:
+            raise ValueError(f"{fname}: argnums={argnums!r} but the function was called with {nargs} positional "
+                             "arguments")
+    return tuple(n % nargs for n in nums)
+
+
+def _unbox(x: Any, trace: Any) -> Any:
+    return x._value if type(x) is Var and x._trace is trace else x
+
+
+def _name(f: Callable) -> str:
+    return getattr(f, "__name__", type(f).__name__)
+
+
+# ---- reverse mode -----------------------------------------------------------------------------------
+def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
+    """Run ``f(*primals)`` and return ``(out, vjp_fn)``; ``vjp_fn(ct)`` gives one cotangent per primal.
+
+    ``ct`` has the structure of ``out``; the result is a tuple with the structure of ``primals``. With
+    ``has_aux=True``, ``f`` returns ``(out, aux)`` and this returns ``(out, vjp_fn, aux)``.
+    """
+    trace = ReverseTrace()
+    in_leaves, in_defs = [], []
+    for i, p in enumerate(primals):
+        leaves, td = flatten(p)
+        in_leaves.append([Var(_check_differentiable(x, f"argument {i} of {_name(f)}"), trace) for x in leaves])
+        in_defs.append(td)
+    with opened(trace):
+        out = f(*[td.unflatten(lv) for td, lv in zip(in_defs, in_leaves)])
+    if has_aux:
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise TypeError(f"has_aux=True: {_name(f)} must return a pair (output, aux), got {type(out).__name__}")
+        out, aux = out
+        aux = tree_map(lambda x: _unbox(x, trace), aux)
+    out_leaves, out_def = flatten(out)
+
+    def vjp_fn(ct: Any) -> tuple:
+        ct_leaves, ct_def = flatten(ct)
+        if ct_def != out_def:
+            raise ValueError(f"vjp_fn: the cotangent's structure {ct_def} differs from the output's {out_def}")
+        seeds = []
+        for o, c in zip(out_leaves, ct_leaves):
+            if shape_of(c) != shape_of(o):
+                raise ValueError(f"vjp_fn: cotangent of shape {shape_of(c)} for an output of shape {shape_of(o)}")
+            if type(o) is Var and o._trace is trace:
+                seeds.append((o, c))
+        got = backward(seeds) if seeds else {}
+        result = []
+        for td, leaves in zip(in_defs, in_leaves):
+            result.append(td.unflatten([
+                got[id(v)] if id(v) in got else np.zeros(shape_of(v._value)) for v in leaves
+            ]))
+        return tuple(result)
+
+    value = out_def.unflatten([_unbox(o, trace) for o in out_leaves])
+    return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
+
+
+def value_and_grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+    """Like :func:`grad`, but the new function returns ``(value, gradient)`` (``((value, aux), gradient)``
+    with ``has_aux``)."""
+
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple:
+        nums = _argnums_tuple(argnums, len(args), "grad")
+
+        for n in nums:
+            for leaf in flatten(args[n])[0]:
+                _check_differentiable(leaf, f"argument {n} of {_name(f)}")
+        g = _select(f, args, nums, kwargs)
+        g.__name__ = _name(f)
+        res = vjp(g, *[args[n] for n in nums], has_aux=has_aux)
+        out, pullback = res[0], res[1]
+        shape = shape_of(out)
+        if shape != ():
+            raise TypeError(
+                f"grad requires {_name(f)} to return a scalar, but it returned an array of shape {shape}. "
+                "Use tinyad.jacrev (or tinyad.jacfwd) for the Jacobian of a vector output, or reduce the "
+                "output first (e.g. .sum())."
+            )
+        if np.result_type(innermost(out)).kind not in "f":
+            raise TypeError(f"grad requires a real floating-point output; {_name(f)} returned dtype "
+                            f"{np.result_type(innermost(out))}")
+        grads = pullback(1.0)
+        grads = grads[0] if isinstance(argnums, int) else grads
+        return ((out, res[2]) if has_aux else out), grads
+
+    value_and_grad_f.__name__ = f"value_and_grad({_name(f)})"
+    return value_and_grad_f
+
+
+def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+    """The gradient of scalar-valued ``f`` with respect to argument(s) ``argnums``, as a new function.
+
+    The gradient has the structure (container, shapes) of the differentiated argument; with a tuple of
+    argnums, a tuple of gradients. With ``has_aux=True``, ``f`` returns ``(out, aux)`` and the new
+    function returns ``(gradient, aux)``.
+    """
+    vg = value_and_grad(f, argnums, has_aux)
+
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    grad_f.__name__ = f"grad({_name(f)})"
+    return grad_f
+
+
+# ---- forward mode -----------------------------------------------------------------------------------
+def jvp(f: Callable, primals: Sequence, tangents: Sequence, *, has_aux: bool = False,
+        batched: bool = False) -> tuple:
+    """``(f(*primals), J·tangents)``: push tangents forward through ``f`` in one pass.
+
+    ``primals`` and ``tangents`` are tuples/lists of the same structure (each entry a float, array or
+    container of them). With ``batched=True`` every tangent leaf carries a leading axis of length k and the
+    output tangent does too: k directional derivatives for the price of one pass (and one primal).
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples or lists "
+                        "(e.g. jvp(f, (x,), (v,)))")
+    p_leaves, p_def = flatten(tuple(primals))
+    t_leaves, t_def = flatten(tuple(tangents))
+    if p_def != t_def:
+        raise ValueError(f"jvp: tangents have structure {t_def} but primals have {p_def}")
+    k = None
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+        _check_differentiable(p, f"primal {i} of jvp({_name(f)})")
+        ps, ts = shape_of(p), shape_of(t)
+        if batched:
+            if len(ts) != len(ps) + 1 or ts[1:] != ps or (k is not None and ts[0] != k):
+                raise ValueError(f"jvp(batched=True): tangent {i} has shape {ts}; expected (k, *{ps}) with the same k "
+                                 "for every tangent")
+            k = ts[0]
+        elif ts != ps:
+            raise ValueError(f"jvp: tangent {i} has shape {ts} but its primal has shape {ps}")
+    trace = ForwardTrace(k if batched else None)
+    boxed = [Dual(p, t if isinstance(t, Box) else np.asarray(t, dtype=np.result_type(t, float)), trace)
+             for p, t in zip(p_leaves, t_leaves)]
+    with opened(trace):
+        out = f(*p_def.unflatten(boxed))
+    aux = None
+    if has_aux:
+        out, aux = out
+        aux = tree_map(lambda x: x._primal if type(x) is Dual and x._trace is trace else x, aux)
+    o_leaves, o_def = flatten(out)
+    values, tans = [], []
+    for o in o_leaves:
+        if type(o) is Dual and o._trace is trace:
+            values.append(o._primal)
+            tans.append(o._tangent)
+        else:
+            values.append(o)
+            tans.append(trace._zeros(o))
+    res = (o_def.unflatten(values), o_def.unflatten(tans))
+    return res + (aux,) if has_aux else res
+
+
+def hvp(f: Callable, x: Any, v: Any) -> Any:
+    """Hessian-vector product ``H(x) v`` of scalar ``f`` (forward-over-reverse: one grad, pushed forward)."""
+    return jvp(grad(f), (x,), (v,))[1]
+
+
+# ---- Jacobians --------------------------------------------------------------------------------------
+def _select(f: Callable, args: tuple, nums: tuple[int, ...], kwargs: dict) -> Callable:
+    def g(*diff_args):
+        full = list(args)
+        for n, a in zip(nums, diff_args):
+            full[n] = a
+        return f(*full, **kwargs)
+
+    return g
+
+
+def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
+    """Jacobian by forward mode: all input directions in one batched pass. Shape ``out.shape + in.shape``."""
+
+    def jac(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums_tuple(argnums, len(args), "jacfwd")
+        diff = [args[n] for n in nums]
+        leaves, td = flatten(tuple(diff))
+        sizes = [int(np.prod(shape_of(x))) for x in leaves]
+        n = sum(sizes)
+        eye = np.eye(n)
+        tans, start = [], 0
+        for x, s in zip(leaves, sizes):
+            tans.append(eye[:, start:start + s].reshape((n,) + shape_of(x)))
+            start += s
+        out, t = jvp(_select(f, args, nums, kwargs), tuple(diff), td.unflatten(tans), batched=True)
+
+        def split(o, tt):  # tt: (n, *out_shape) -> per input leaf (*out_shape, *in_shape)
+            oshape = shape_of(o)
+            nd = len(oshape)
+            moved = transpose(tt, tuple(range(1, nd + 1)) + (0,))
+            parts, start = [], 0
+            for x, s in zip(leaves, sizes):
+                part = getitem(moved, idx=(Ellipsis, slice(start, start + s)))
+                parts.append(reshape(part, oshape + shape_of(x)))
+                start += s
+            res = td.unflatten(parts)
+            return res[0] if isinstance(argnums, int) else res
+
+        return tree_map(split, out, t)
+
+    return jac
+
+
+def jacrev(f: Callable, argnums: ArgNums = 0) -> Callable:
+    """Jacobian by reverse mode: one pullback per output element. Shape ``out.shape + in.shape``."""
+
+    def jac(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums_tuple(argnums, len(args), "jacrev")
+        diff = tuple(args[n] for n in nums)
+        out, pullback = vjp(_select(f, args, nums, kwargs), *diff)
+        o_leaves, o_def = flatten(out)
+        in_leaves, in_def = flatten(diff)
+        per_out = []
+        for j, o in enumerate(o_leaves):
+            oshape = shape_of(o)
+            rows = []
+            for idx in np.ndindex(*oshape):
+                cts = [np.zeros(shape_of(q)) for q in o_leaves]
+                cts[j][idx] = 1.0
+                rows.append(flatten(pullback(o_def.unflatten(cts)))[0])
+            blocks = [reshape(stack([r[i] for r in rows]) if rows else np.zeros((0,) + shape_of(x)),
+                              oshape + shape_of(x)) for i, x in enumerate(in_leaves)]
+            res = in_def.unflatten(blocks)
+            per_out.append(res[0] if isinstance(argnums, int) else res)
+        return o_def.unflatten(per_out)
+
+    return jac
+
+
+def hessian(f: Callable, argnums: ArgNums = 0) -> Callable:
+    """Hessian of scalar ``f``: ``jacfwd(jacrev(f))`` (forward-over-reverse)."""
+    return jacfwd(jacrev(f, argnums), argnums)
