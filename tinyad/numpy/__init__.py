@@ -12,15 +12,62 @@ from typing import Any
 
 import numpy as _np
 from numpy import (  # noqa: F401  constants and constructors: no derivative to carry
-    arange, array, asarray, e, empty, eye, float32, float64, full, inf, int32, int64, linspace, nan,
-    ndarray, newaxis, ones, pi, random, zeros,
+    arange,
+    array,
+    asarray,
+    e,
+    empty,
+    eye,
+    float32,
+    float64,
+    full,
+    inf,
+    int32,
+    int64,
+    linspace,
+    nan,
+    ndarray,
+    newaxis,
+    ones,
+    pi,
+    random,
+    zeros,
 )
 
 from ..primitive import ndim_of, shape_of
 from ..primitives.elementwise import (  # noqa: F401
-    abs, add, ceil, cos, divide, equal, exp, floor, greater, greater_equal, isfinite, isnan, less,
-    less_equal, log, log1p, logical_and, logical_not, logical_or, maximum, minimum, multiply, negative,
-    not_equal, power, round, sign, sin, sqrt, square, subtract, tanh,
+    abs,
+    add,
+    ceil,
+    cos,
+    divide,
+    equal,
+    exp,
+    floor,
+    greater,
+    greater_equal,
+    isfinite,
+    isnan,
+    less,
+    less_equal,
+    log,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    power,
+    round,
+    sign,
+    sin,
+    sqrt,
+    square,
+    subtract,
+    tanh,
 )
 from ..primitives.elementwise import where as _where
 from ..primitives.linalg import matmul
@@ -29,7 +76,16 @@ from ..primitives.reductions import max as _max
 from ..primitives.reductions import stack  # noqa: F401
 from ..primitives.reductions import sum as _sum
 from ..primitives.shapes import (  # noqa: F401
-    _axes, astype_p, broadcast_to, concatenate as _concatenate, getitem, reshape, scatter_add, transpose,
+    _axes,
+    astype_p,
+    broadcast_to,
+    getitem,
+    reshape,
+    scatter_add,
+    transpose,
+)
+from ..primitives.shapes import (
+    concatenate as _concatenate,
 )
 from ..primitives.special import argmax, argmin, ones_like, stop_gradient, zeros_like  # noqa: F401
 from ..tags import strip

@@ -28,7 +28,9 @@ def _sum(x, axis=None, keepdims=False):
 
 
 sum = Primitive(_sum, "sum", linear=True)  # noqa: A001 - the NumPy name
-sum.defvjp(lambda g, ans, x, axis=None, keepdims=False: broadcast_to(expand(g, x, axis, keepdims), shape_of(x)))
+sum.defvjp(
+    lambda g, ans, x, axis=None, keepdims=False: broadcast_to(expand(g, x, axis, keepdims), shape_of(x))
+)
 sum.defjvp_batched(
     lambda g, ans, x, axis=None, keepdims=False: sum(g, axis=_batched_axis(axis, ndim_of(x)), keepdims=keepdims)
 )
@@ -46,7 +48,8 @@ def _argmax_weights(ans, x, axis, keepdims):
 
 max = Primitive(_amax, "max")  # noqa: A001 - the NumPy name
 max.defjvp(
-    lambda g, ans, x, axis=None, keepdims=False: sum(g * _argmax_weights(ans, x, axis, keepdims), axis=axis, keepdims=keepdims)
+    lambda g, ans, x, axis=None, keepdims=False: sum(
+        g * _argmax_weights(ans, x, axis, keepdims), axis=axis, keepdims=keepdims)
 )
 max.defvjp(
     lambda g, ans, x, axis=None, keepdims=False: expand(g, x, axis, keepdims) * _argmax_weights(ans, x, axis, keepdims)
@@ -66,7 +69,8 @@ def _softmax_of(ans, x, axis, keepdims):
 
 logsumexp = Primitive(_logsumexp, "logsumexp")
 logsumexp.defjvp(
-    lambda g, ans, x, axis=None, keepdims=False: sum(g * _softmax_of(ans, x, axis, keepdims), axis=axis, keepdims=keepdims)
+    lambda g, ans, x, axis=None, keepdims=False: sum(
+        g * _softmax_of(ans, x, axis, keepdims), axis=axis, keepdims=keepdims)
 )
 logsumexp.defvjp(
     lambda g, ans, x, axis=None, keepdims=False: expand(g, x, axis, keepdims) * _softmax_of(ans, x, axis, keepdims)

@@ -1,0 +1,100 @@
+"""Bad input gets a clear error naming the problem, never a silent wrong number."""
+
+import numpy as np
+import pytest
+
+import tinyad
+import tinyad.numpy as tnp
+
+
+@pytest.mark.parametrize("x, word", [(3, "integer"), (np.arange(3), "integer"), (True, "integer"),
+                                     (np.array([1j]), "complex"), ("a", "float")])
+def test_grad_rejects_non_float_inputs(x, word):
+    with pytest.raises(TypeError, match=word):
+        tinyad.grad(lambda a: tnp.sum(a * 2.0))(x)
+
+
+def test_grad_of_vector_output_points_to_jacrev():
+    with pytest.raises(TypeError, match="jacrev"):
+        tinyad.grad(lambda a: a * 2.0)(np.ones(3))
+
+
+def test_shape_mismatch_names_the_op_and_shapes():
+    with pytest.raises(ValueError, match=r"\(3,\).*\(4,\)|\(4,\).*\(3,\)"):
+        tinyad.grad(lambda a: tnp.sum(a + np.ones(4)))(np.ones(3))
+    with pytest.raises(ValueError, match="matmul"):
+        tinyad.grad(lambda a: tnp.sum(a @ np.ones((4, 2))))(np.ones((2, 3)))
+
+
+def test_in_place_write_into_traced_array_says_how_to_write_it():
+    def f(x):
+        x[0] = 1.0
+        return tnp.sum(x)
+
+    with pytest.raises(TypeError, match="index_update"):
+        tinyad.grad(f)(np.ones(3))
+
+    def g(x):
+        buf = np.zeros(3)
+        buf[0] = x  # would silently drop the derivative
+        return tnp.sum(buf * x)
+
+    with pytest.raises((TypeError, ValueError)) as info:  # NumPy re-raises our TypeError as its own
+        tinyad.grad(g)(1.0)
+    chain = f"{info.value} {info.value.__cause__} {info.value.__context__}"
+    assert "silently drop its derivative" in chain
+
+    def h(x):
+        buf = np.zeros(3)
+        buf += x  # NumPy in-place ufunc on a box
+        return tnp.sum(buf)
+
+    with pytest.raises(TypeError, match="in-place|out="):
+        tinyad.grad(h)(np.ones(3))
+
+
+def test_functional_updates_work():
+    f = lambda x: tnp.sum(tnp.index_update(x, 1, x[0] * 3.0) ** 2)  # noqa: E731
+    x = np.array([1.0, 2.0, 3.0])
+    # y = [x0, 3 x0, x2]; sum y^2 = 10 x0^2 + x2^2
+    np.testing.assert_allclose(tinyad.grad(f)(x), [20.0, 0.0, 6.0])
+    g = lambda x: tnp.sum(tnp.index_add(x, np.array([0, 0]), x[1]) ** 2)  # noqa: E731
+    # y0 = x0 + 2 x1
+    np.testing.assert_allclose(tinyad.grad(g)(x), [2 * 5.0, 4 * 5.0 + 2 * 2.0, 6.0])
+
+
+def test_numpy_functions_on_boxes_route_or_refuse():
+    np.testing.assert_allclose(tinyad.grad(lambda x: np.sum(np.sin(x)))(np.zeros(2)), [1.0, 1.0])
+    with pytest.raises(TypeError, match="numpy.fft"):
+        tinyad.grad(lambda x: np.sum(np.fft.fft(x)))(np.zeros(2))
+
+
+def test_non_differentiable_primitive_under_differentiation():
+    p = tinyad.primitive(lambda a: a * 2.0, name="twice_fwd_only", register=False)
+    p.defjvp(lambda g, ans, a: g * 2.0)
+    assert tinyad.jvp(p, (1.0,), (1.0,))[1] == 2.0
+    with pytest.raises(tinyad.NonDifferentiableError, match="twice_fwd_only.*vjp|VJP"):
+        tinyad.grad(p)(1.0)
+
+
+def test_jvp_tangent_shape_mismatch():
+    with pytest.raises(ValueError, match="tangent 0 has shape"):
+        tinyad.jvp(tnp.sin, (np.ones(3),), (np.ones(2),))
+
+
+def test_argnums_out_of_range():
+    with pytest.raises(ValueError, match="argnums"):
+        tinyad.grad(lambda a: a, argnums=2)(1.0)
+
+
+def test_user_primitive_extension_api():
+    @tinyad.primitive(register=False)
+    def softplus(x):
+        return np.logaddexp(0.0, x)
+
+    sig = lambda x: 1.0 / (1.0 + tnp.exp(-x))  # noqa: E731
+    softplus.defjvp(lambda g, ans, x: g * sig(x))
+    softplus.defvjp(lambda g, ans, x: g * sig(x))
+    from tinyad.testing import check_grads
+
+    check_grads(softplus, (np.array([-1.0, 0.5, 2.0]),), order=2)

@@ -1,0 +1,160 @@
+"""Operators: containers, argnums, has_aux, Jacobians, batched tangents, control flow, long chains."""
+
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import tinyad
+import tinyad.numpy as tnp
+
+rng = np.random.default_rng(0)
+
+
+def test_containers_in_and_out():
+    params = {"w": rng.standard_normal((3, 2)), "b": [np.zeros(2), 1.5], "t": (np.ones(3),)}
+
+    def loss(p, x):
+        h = tnp.tanh(x @ p["w"] + p["b"][0]) * p["b"][1]
+        return tnp.sum(h ** 2) + tnp.sum(p["t"][0])
+
+    x = rng.standard_normal((4, 3))
+    g = tinyad.grad(loss)(params, x)
+    assert set(g) == {"w", "b", "t"} and isinstance(g["b"], list) and isinstance(g["t"], tuple)
+    assert g["w"].shape == (3, 2) and np.shape(g["b"][1]) == ()
+    np.testing.assert_allclose(g["t"][0], np.ones(3))
+    eps = 1e-6
+    for idx in [(0, 0), (2, 1)]:
+        e = np.zeros((3, 2))
+        e[idx] = eps
+        hi = dict(params, w=params["w"] + e)
+        lo = dict(params, w=params["w"] - e)
+        assert g["w"][idx] == pytest.approx((loss(hi, x) - loss(lo, x)) / (2 * eps), rel=1e-6)
+
+
+def test_argnums_and_has_aux():
+    f = lambda a, b, c: (tnp.sum(a * b) + c ** 2, {"aux": a * 2})  # noqa: E731
+    a, b = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    (ga, gc), aux = tinyad.grad(f, argnums=(0, 2), has_aux=True)(a, b, 5.0)
+    np.testing.assert_array_equal(ga, b)
+    assert gc == 10.0
+    np.testing.assert_array_equal(aux["aux"], a * 2)
+    assert type(aux["aux"]) is np.ndarray
+    (val, aux2), g = tinyad.value_and_grad(f, argnums=1, has_aux=True)(a, b, 5.0)
+    assert val == 11.0 + 25.0
+    np.testing.assert_array_equal(g, a)
+
+
+def test_vjp_and_jvp_conventions():
+    f = lambda x, y: (x * y, tnp.sin(x))  # noqa: E731
+    x, y = np.array([0.5, 1.0]), np.array([2.0, 3.0])
+    out, pullback = tinyad.vjp(f, x, y)
+    gx, gy = pullback((np.ones(2), np.ones(2)))
+    np.testing.assert_allclose(gx, y + np.cos(x))
+    np.testing.assert_allclose(gy, x)
+    (o1, o2), (t1, t2) = tinyad.jvp(f, (x, y), (np.ones(2), np.zeros(2)))
+    np.testing.assert_allclose(t1, y)
+    np.testing.assert_allclose(t2, np.cos(x))
+
+
+def test_jacobians_agree_and_have_jax_shapes():
+    A = rng.standard_normal((3, 4, 2))
+    f = lambda X: tnp.tanh(tnp.sum(A * X, axis=2))  # noqa: E731  (4,2) -> (3,4)
+    X = rng.standard_normal((4, 2))
+    Jf, Jr = tinyad.jacfwd(f)(X), tinyad.jacrev(f)(X)
+    assert Jf.shape == (3, 4, 4, 2)
+    np.testing.assert_allclose(Jf, Jr, rtol=1e-12, atol=1e-14)
+
+
+def test_batched_jvp_equals_one_direction_at_a_time():
+    """The batched paths (elementwise alignment, matmul's single BLAS call, shifted axes) equal the
+    generic one-direction rules they replace."""
+    W, X = rng.standard_normal((5, 3)), rng.standard_normal((4, 5))
+    b = rng.standard_normal(3)
+
+    def f(W, b):
+        h = tnp.tanh(X @ W + b)
+        z = tnp.transpose(h)[1:, ::2]
+        return tnp.logsumexp(h, axis=1) + tnp.sum(z) + tnp.mean(tnp.reshape(h, (-1,))) + tnp.max(h, axis=0)[0] \
+            + tnp.sum(tnp.broadcast_to(b, (2, 3)) @ W.T) + tnp.sum(tnp.concatenate([W, W * 2], axis=1)[[0, 0, 2]])
+
+    k = 3
+    tW, tb = rng.standard_normal((k, 5, 3)), rng.standard_normal((k, 3))
+    _, batched = tinyad.jvp(f, (W, b), (tW, tb), batched=True)
+    for j in range(k):
+        _, single = tinyad.jvp(f, (W, b), (tW[j], tb[j]))
+        np.testing.assert_allclose(batched[j], single, rtol=1e-12, atol=1e-12)
+
+
+def test_batched_jvp_through_backprop_is_forward_over_reverse():
+    A = rng.standard_normal((4, 4))
+    f = lambda x: tnp.sum(tnp.tanh(A @ x) ** 2)  # noqa: E731
+    x = rng.standard_normal(4)
+    V = rng.standard_normal((2, 4))
+    _, hv = tinyad.jvp(tinyad.grad(f), (x,), (V,), batched=True)
+    H = tinyad.hessian(f)(x)
+    np.testing.assert_allclose(hv, V @ H.T, rtol=1e-10)
+
+
+def test_python_control_flow_loops_branches_recursion():
+    def power_rec(x, n):
+        return 1.0 if n == 0 else x * power_rec(x, n - 1)
+
+    def f(x):
+        acc = 0.0
+        for i in range(4):
+            if x > 0:  # comparison reads the value
+                acc = acc + power_rec(x, i)
+            else:
+                acc = acc - x
+        while acc < 100:
+            acc = acc * 2.0
+        return acc
+
+    # x = 1.5: acc = 1 + 1.5 + 2.25 + 3.375 = 8.125, doubled 4x -> 130; d/dx = 16 * (1 + 3 + 6.75)
+    assert f(1.5) == 130.0
+    assert tinyad.grad(f)(1.5) == pytest.approx(16 * (1 + 2 * 1.5 + 3 * 1.5 ** 2))
+    assert tinyad.grad(f)(-1.0) == pytest.approx(-4 * 32)
+
+
+def test_output_independent_of_input_gives_zeros():
+    g = tinyad.grad(lambda x, y: tnp.sum(y ** 2))(np.ones((2, 3)), np.ones(2))
+    np.testing.assert_array_equal(g, np.zeros((2, 3)))
+    assert tinyad.grad(lambda x: 4.0)(2.0) == 0.0
+
+
+def test_stop_gradient():
+    f = lambda x: x * tinyad.stop_gradient(x) + tinyad.stop_gradient(x ** 3)  # noqa: E731
+    assert tinyad.grad(f)(2.0) == 2.0
+    assert tinyad.jvp(f, (2.0,), (1.0,))[1] == 2.0
+
+
+def test_gradients_do_not_accumulate_across_calls():
+    g = tinyad.grad(lambda x: tnp.sum(x * x))
+    x = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(g(x), g(x))
+
+
+def chain(x, n):
+    for _ in range(n):
+        x = tnp.sin(x) * 0.999 + 0.001
+    return tnp.sum(x)
+
+
+@pytest.mark.slow
+def test_100k_op_chain_no_recursion_and_linear_time():
+    limit = sys.getrecursionlimit()
+    x = np.array([0.5, 0.1])
+    t0 = time.perf_counter()
+    tinyad.grad(chain)(x, 3_334)  # 3 ops per step: ~10k ops
+    t_small = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    g = tinyad.grad(chain)(x, 33_334)  # ~100k ops
+    t_big = time.perf_counter() - t0
+    assert np.all(np.isfinite(g)) and sys.getrecursionlimit() == limit
+    # linear would be ~10x; quadratic ~100x. The loose bound keeps this robust on a busy machine.
+    assert t_big / t_small < 30, (t_small, t_big)
+    h = 1e-6
+    fd = (chain(x + np.array([h, 0]), 33_334) - chain(x - np.array([h, 0]), 33_334)) / (2 * h)
+    assert g[0] == pytest.approx(fd, rel=1e-5, abs=1e-10)

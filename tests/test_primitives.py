@@ -1,0 +1,192 @@
+"""Every primitive: JVP and VJP against central differences and <u, Jv> = <J^T u, v>, to second order,
+over random shapes with broadcasting (hypothesis). A primitive missing from CASES fails the sweep."""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import tinyad.numpy as tnp
+from tinyad import REGISTRY
+from tinyad.primitives import shapes
+from tinyad.testing import check_grads
+from tinyad.testing import strategies as tst
+
+
+def unary(lo=-2.0, hi=2.0, avoid=None):
+    def draw(data):
+        x = data.draw(tst.arrays(min_value=lo, max_value=hi))
+        return (tst.away_from(x, avoid) if avoid else x,)
+    return draw
+
+
+def binary(lo=-2.0, hi=2.0, ylo=None, yhi=None, yavoid=None):
+    def draw(data):
+        sx, sy = data.draw(tst.broadcastable_shapes())
+        x = data.draw(tst.arrays(sx, lo, hi))
+        y = data.draw(tst.arrays(sy, lo if ylo is None else ylo, hi if yhi is None else yhi))
+        return x, (tst.away_from(y, yavoid) if yavoid else y)
+    return draw
+
+
+def separated_pair(data):
+    """maximum/minimum: x and y at least 0.1 apart (central differences must not straddle the kink)."""
+    sx, sy = data.draw(tst.broadcastable_shapes())
+    x, y = data.draw(tst.arrays(sx)), data.draw(tst.arrays(sy))
+    assume(np.all(np.abs(np.subtract(x, y)) > 0.1))
+    return x, y
+
+
+def distinct(data):
+    """Arrays with distinct entries (max's derivative is not defined at ties)."""
+    shape = data.draw(tst.shapes(min_dims=1))
+    perm = data.draw(st.permutations(range(int(np.prod(shape)))))
+    return (np.array(perm, dtype=float).reshape(shape) * 0.37 - 1.0,)
+
+
+def with_axis(draw_args, fn):
+    def draw(data):
+        (x,) = draw_args(data)
+        axis = data.draw(st.sampled_from([None] + list(range(-x.ndim, x.ndim))))
+        keepdims = data.draw(st.booleans())
+        return (x,), lambda a: fn(a, axis=axis, keepdims=keepdims)
+    return draw
+
+
+def fixed(fn, draw_args):
+    def draw(data):
+        return draw_args(data), fn
+    return draw
+
+
+def where_case(data):
+    sc, sx, sy = data.draw(tst.broadcastable_shapes(3))
+    cond = data.draw(tst.arrays(sc)) > 0
+    x, y = data.draw(tst.arrays(sx)), data.draw(tst.arrays(sy))
+    return (x, y), lambda a, b: tnp.where(cond, a, b)
+
+
+def matmul_case(data):
+    a_nd, b_nd = data.draw(st.sampled_from([(1, 1), (1, 2), (2, 1), (2, 2), (3, 2), (2, 3), (3, 3)]))
+    n, m, p, b = (data.draw(st.integers(1, 4)) for _ in range(4))
+    sa = {1: (m,), 2: (n, m), 3: (b, n, m)}[a_nd]
+    sb = {1: (m,), 2: (m, p), 3: (b, m, p)}[b_nd]
+    return (data.draw(tst.arrays(sa)), data.draw(tst.arrays(sb))), tnp.matmul
+
+
+def reshape_case(data):
+    (x,) = unary()(data)
+    ones = data.draw(st.integers(0, 2))
+    return (x,), lambda a: tnp.reshape(a, (-1,) + (1,) * ones)
+
+
+def transpose_case(data):
+    (x,) = unary()(data)
+    perm = tuple(data.draw(st.permutations(range(x.ndim))))
+    return (x,), lambda a: tnp.transpose(a, perm)
+
+
+def broadcast_case(data):
+    (x,) = unary()(data)
+    extra = tuple(data.draw(st.lists(st.integers(1, 3), max_size=2)))
+    target = extra + tuple(data.draw(st.sampled_from([1, 3])) if n == 1 else n for n in x.shape)
+    return (x,), lambda a: tnp.broadcast_to(a, target)
+
+
+def getitem_case(data):
+    x = data.draw(tst.arrays(tst.shapes(min_dims=1, min_side=2)))
+    idx = data.draw(st.sampled_from([
+        0, -1, slice(0, 2), (Ellipsis, 0), np.array([0, 0, 1]), (slice(None), None),
+        np.array([[1, 0], [0, 0]]),
+    ]))
+    return (x,), lambda a: a[idx]
+
+
+def scatter_case(data):
+    g = data.draw(tst.arrays((3, 2)))
+    return (g,), lambda a: shapes.scatter_add(a, idx=np.array([0, 2, 0]), shape=(4, 2))
+
+
+def concat_case(data):
+    x = data.draw(tst.arrays(tst.shapes(min_dims=1)))
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    other = list(x.shape)
+    other[axis] = data.draw(st.integers(1, 3))
+    y = data.draw(tst.arrays(tuple(other)))
+    return (x, y), lambda a, b: tnp.concatenate([a, b, a], axis=axis)
+
+
+def logsumexp_case(data):
+    return with_axis(unary(), tnp.logsumexp)(data)
+
+
+CASES = {
+    "add": fixed(tnp.add, binary()),
+    "subtract": fixed(tnp.subtract, binary()),
+    "multiply": fixed(tnp.multiply, binary()),
+    "divide": fixed(tnp.divide, binary(yavoid=(0.0,))),
+    "power": fixed(tnp.power, binary(0.3, 2.0, -2.0, 2.0)),
+    "negative": fixed(tnp.negative, unary()),
+    "square": fixed(tnp.square, unary()),
+    "sqrt": fixed(tnp.sqrt, unary(0.2, 3.0)),
+    "exp": fixed(tnp.exp, unary()),
+    "log": fixed(tnp.log, unary(0.2, 3.0)),
+    "log1p": fixed(tnp.log1p, unary(-0.7, 3.0)),
+    "sin": fixed(tnp.sin, unary()),
+    "cos": fixed(tnp.cos, unary()),
+    "tanh": fixed(tnp.tanh, unary()),
+    "abs": fixed(tnp.abs, unary(avoid=(0.0,))),
+    "maximum": fixed(tnp.maximum, separated_pair),
+    "minimum": fixed(tnp.minimum, separated_pair),
+    "where": where_case,
+    "sum": with_axis(unary(), tnp.sum),
+    "max": with_axis(distinct, tnp.max),
+    "logsumexp": logsumexp_case,
+    "matmul": matmul_case,
+    "reshape": reshape_case,
+    "transpose": transpose_case,
+    "broadcast_to": broadcast_case,
+    "getitem": getitem_case,
+    "scatter_add": scatter_case,
+    "concatenate": concat_case,
+    "astype": fixed(lambda a: tnp.astype(a, np.float64), unary()),
+}
+
+
+def differentiable():
+    return sorted(name for name, p in REGISTRY.items() if not p.nondiff)
+
+
+def test_every_differentiable_primitive_has_both_rules():
+    for name in differentiable():
+        p = REGISTRY[name]
+        assert p.vjps, f"{name} has no VJP rule"
+        assert p.linear or p.jvps, f"{name} has no JVP rule (and is not linear)"
+        for i, (j, v) in enumerate(zip(p.jvps or p.vjps, p.vjps)):
+            assert (j is None) == (v is None), f"{name}: argument {i} has a rule in one mode only"
+
+
+def test_every_primitive_is_in_the_sweep():
+    missing = [n for n in differentiable() if n not in CASES]
+    assert not missing, f"primitives without a gradient-check case in tests/test_primitives.py: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@given(data=st.data())
+def test_primitive_rules_match_finite_differences(name, data):
+    args, fn = CASES[name](data)
+    check_grads(fn, args, modes=("fwd", "rev"), order=2)
+
+
+def test_nondiff_primitives_return_constants():
+    import tinyad
+
+    def f(x):
+        for p in (tnp.floor, tnp.sign, tnp.round, tnp.ceil):
+            assert type(p(x)) is np.ndarray
+        assert type(x > 0) is np.ndarray
+        assert type(tnp.argmax(x)) is np.intp or np.isscalar(tnp.argmax(x))
+        return tnp.sum(x * tnp.floor(x))
+
+    x = np.array([0.5, 1.5, 2.5])
+    np.testing.assert_allclose(tinyad.grad(f)(x), np.floor(x))
