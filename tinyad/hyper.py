@@ -137,10 +137,10 @@ CONSTRAINTS = {"real": Constraint(), "positive": Positive(), "unit": Unit()}
 
 def default_constraint(name: str) -> str:
     """'positive' for lr/alpha/wd/eps/scale names, 'unit' for mu/momentum/beta/decay names, else 'real'."""
+    if POSITIVE.search(name):  # first: "weight_decay" is positive, a bare "decay" is a unit rate
+        return "positive"
     if UNIT.search(name):
         return "unit"
-    if POSITIVE.search(name):
-        return "positive"
     return "real"
 
 
