@@ -1,17 +1,27 @@
 """The reference run of ../shared/reference/digits_hypergrad.json, rebuilt from its 'definition' with tinyad."""
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import tinyad
 from tinyad import datasets, nn, optim
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "digits_hypergrad.json"
+REFERENCE = Path(os.environ.get(
+    "TINYAD_REFERENCE",
+    Path(__file__).resolve().parents[2] / "shared" / "reference" / "digits_hypergrad.json",
+))
 
 
 def load_reference() -> dict:
+    """The reference values; outside CI a checkout without ../shared skips (CI=true makes it an error)."""
+    if not REFERENCE.exists():
+        if os.environ.get("CI"):
+            raise FileNotFoundError(f"reference values not found at {REFERENCE} (set TINYAD_REFERENCE)")
+        pytest.skip(f"reference values not found at {REFERENCE}; set TINYAD_REFERENCE", allow_module_level=True)
     return json.loads(REFERENCE.read_text())
 
 

@@ -1,0 +1,48 @@
+"""Regenerate docs/api.md from the public docstrings: python3 docs/make_api.py"""
+
+import inspect
+from pathlib import Path
+
+import tinyad
+import tinyad.numpy as tnp
+from tinyad import datasets, hyper, nn, optim, testing
+
+SECTIONS = [
+    ("tinyad", tinyad, ["grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "hvp",
+                        "stop_gradient", "primitive", "Primitive", "tree_map", "LeakedBoxError",
+                        "NonDifferentiableError"]),
+    ("tinyad.optim", optim, ["Optimizer", "sgd", "adam", "rmsprop"]),
+    ("tinyad.hyper", hyper, ["hypergrad", "optimize", "Result", "default_constraint", "HypergradientWarning"]),
+    ("tinyad.testing", testing, ["check_grads"]),
+    ("tinyad.nn", nn, ["init_mlp", "mlp", "cross_entropy", "accuracy"]),
+    ("tinyad.datasets", datasets, ["digits"]),
+]
+
+
+def signature(obj):
+    try:
+        return str(inspect.signature(obj))
+    except (TypeError, ValueError):
+        return "(...)"
+
+
+def main() -> None:
+    out = ["# API", "", "Generated from the docstrings by `python3 docs/make_api.py`.", ""]
+    for title, mod, names in SECTIONS:
+        out += [f"## {title}", ""]
+        for n in names:
+            obj = getattr(mod, n)
+            target = obj.impl if isinstance(obj, tinyad.Primitive) else obj
+            out += [f"### `{title}.{n}{signature(target)}`", "", inspect.getdoc(obj) or "", ""]
+    out += ["## tinyad.numpy", "", inspect.getdoc(tnp) or "", "",
+            "Differentiable: " + ", ".join(f"`{n}`" for n in sorted(dir(tnp)) if not n.startswith("_")
+                                          and callable(getattr(tnp, n)) and n not in ("array", "asarray", "zeros",
+                                          "ones", "empty", "eye", "full", "arange", "linspace", "ndarray",
+                                          "float32", "float64", "int32", "int64")) + ".", "",
+            "Constants and constructors from NumPy (no derivative): `array`, `asarray`, `zeros`, `ones`, `empty`, "
+            "`eye`, `full`, `arange`, `linspace`, `random`, `pi`, `e`, `inf`, `nan`, `newaxis`, dtypes.", ""]
+    Path(__file__).with_name("api.md").write_text("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

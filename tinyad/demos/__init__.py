@@ -1,0 +1,6 @@
+"""Runnable demos (``tinyad demo NAME``); each module is also readable as an example of user code."""
+
+DEMOS = {
+    "quadratic": "tinyad.demos.quadratic",
+    "mlp": "tinyad.demos.mlp",
+}
