@@ -20,8 +20,10 @@ def test_grad_of_vector_output_points_to_jacrev():
 
 
 def test_shape_mismatch_names_the_op_and_shapes():
-    with pytest.raises(ValueError, match=r"\(3,\).*\(4,\)|\(4,\).*\(3,\)"):
+    with pytest.raises(ValueError, match=r"tinyad.numpy.add: .*argument shapes: \(3,\), \(4,\)"):
         tinyad.grad(lambda a: tnp.sum(a + np.ones(4)))(np.ones(3))
+    with pytest.raises(ValueError, match=r"tinyad.numpy.multiply: .*\(2,\), \(3,\)"):
+        tinyad.jvp(lambda a: a * np.ones(3), (np.ones(2),), (np.ones(2),))
     with pytest.raises(ValueError, match="matmul"):
         tinyad.grad(lambda a: tnp.sum(a @ np.ones((4, 2))))(np.ones((2, 3)))
 

@@ -109,7 +109,11 @@ class Primitive:
             if isinstance(a, Box) and (top is None or a._trace.id > top._trace.id):
                 top = a
         if top is None:
-            return self.impl(*args, **kwargs)
+            try:
+                return self.impl(*args, **kwargs)
+            except ValueError as e:  # shape mismatches: say which op, and the shapes it was given
+                shapes = ", ".join(str(shape_of(a)) for a in args)
+                raise ValueError(f"tinyad.numpy.{self.name}: {e} (argument shapes: {shapes})") from None
         if not top._trace.live:
             raise leaked_error(top, f"tinyad.numpy.{self.name}")
         if self.nondiff:
