@@ -22,7 +22,8 @@ COMPOSITES = {
     "expand_squeeze_swap": lambda x: tnp.swapaxes(tnp.expand_dims(tnp.squeeze(tnp.reshape(x, (1, -1))), 0), 0, 1),
     "index_update": lambda x: tnp.index_update(x, 0, tnp.sum(x ** 2)),
     "index_add": lambda x: tnp.index_add(x, np.array([0, 0]), x[-1]),
-    "methods": lambda x: x.reshape(1, -1).T.sum(axis=1) + x.mean() + (x + np.arange(4.0)).max() + x.ravel()[0] + x.dot(x),
+    "methods": lambda x: (x.reshape(1, -1).T.sum(axis=1) + x.mean() + (x + np.arange(4.0)).max() + x.ravel()[0]
+                          + x.dot(x)),
     "operators": lambda x: (2.0 - x) / (1.5 + x * x) ** 2 @ -x + abs(x + 3.0) + 1.0 ** x,
 }
 
