@@ -1,0 +1,269 @@
+"""tinyad benchmarks: every figure is a ratio measured in this one process run.
+
+    python3 benchmarks/run.py            # all sections
+    python3 benchmarks/run.py --quick    # fewer repetitions, T up to 100
+    python3 benchmarks/run.py --write-docs   # also rewrite docs/performance.md with the figures
+
+Each tinyad figure is divided by a hand-written NumPy implementation of the same math (benchmarks/
+workloads.py, whose numbers tests/test_benchmark_baselines.py holds equal to tinyad's and the
+reference's). Absolute times on a shared 2-core machine are noise; the ratios are the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import workloads as w  # noqa: E402
+
+import tinyad  # noqa: E402
+import tinyad.numpy as tnp  # noqa: E402
+from tinyad import hyper, optim  # noqa: E402
+from tinyad.forward import Dual, ForwardTrace  # noqa: E402
+from tinyad.tags import opened  # noqa: E402
+
+H0 = {"lr": 0.1, "momentum": 0.9, "wd": 1e-4}
+RESULTS: list[tuple[str, str, str]] = []  # (section, figure, target/verdict)
+
+
+def best_time(f, n: int, reps: int) -> float:
+    """Best-of-reps mean seconds per call (the minimum is the least noisy estimate on a shared machine)."""
+    f()
+    out = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        for _ in range(n):
+            f()
+        out.append((time.perf_counter() - t) / n)
+    return min(out)
+
+
+def report(section: str, text: str, verdict: str = "") -> None:
+    print(f"  {text}" + (f"   [{verdict}]" if verdict else ""))
+    RESULTS.append((section, text, verdict))
+
+
+def check(value: float, limit: float) -> str:
+    return f"target <= {limit:g}: {'met' if value <= limit else 'NOT met'}"
+
+
+# ---- steps ------------------------------------------------------------------------------------------
+def bench_steps(reps: int) -> dict:
+    print("\nplain and hybrid training steps (MLP 64-128-10, batch 100, float64)")
+    d, p0 = w.setup()
+    X, Y = w.batch(d, 0)
+    v0 = {k: np.zeros_like(p0[k]) for k in p0}
+    t_np = best_time(lambda: w.numpy_step(p0, v0, X, Y, 0.1, 0.9, 1e-4), 200, reps)
+    opt = optim.sgd(0.1, 0.9, weight_decay=1e-4)
+    s0 = opt.init(p0)
+    t_ta = best_time(lambda: w.tinyad_step(p0, s0, X, Y, opt), 200, reps)
+    report("steps", f"hand NumPy plain step {t_np * 1e3:.3f} ms; tinyad {t_ta * 1e3:.3f} ms; "
+           f"ratio {t_ta / t_np:.2f}", check(t_ta / t_np, 1.3))
+
+    tz = {k: np.zeros((3,) + p0[k].shape) for k in p0}
+    t_npf = best_time(lambda: w.numpy_fwd_step(p0, tz, v0, tz, X, Y, 0.1, 0.9, 1e-4), 100, reps)
+    tr = ForwardTrace(3)
+    with opened(tr):
+        hd = {k: Dual(v, np.eye(3)[i], tr) for i, (k, v) in enumerate(H0.items())}
+        optd = optim.sgd(hd["lr"], hd["momentum"], weight_decay=hd["wd"])
+        rng = np.random.default_rng(0)
+        pd = {k: Dual(p0[k], rng.standard_normal((3,) + p0[k].shape) * 1e-3, tr) for k in p0}
+        sd = optd.init(pd)
+        t_taf = best_time(lambda: w.tinyad_step(pd, sd, X, Y, optd), 100, reps)
+    report("steps", f"hand NumPy forward-mode step (k=3) {t_npf * 1e3:.3f} ms = {t_npf / t_np:.2f}x its plain step; "
+           f"tinyad hybrid step {t_taf * 1e3:.3f} ms; ratio {t_taf / t_npf:.2f}", check(t_taf / t_npf, 1.2))
+    floor = 1 + 2 * 3
+    report("steps", f"tinyad hybrid step / tinyad plain step = {t_taf / t_ta:.2f} (FLOP floor 1+2k = {floor}; "
+           f"aim <= 1.5x floor = {1.5 * floor:g})", check(t_taf / t_ta, 1.5 * floor))
+    return {"t_np": t_np}
+
+
+# ---- whole hypergradient ----------------------------------------------------------------------------
+def peak_memory(f) -> int:
+    gc.collect()
+    tracemalloc.start()
+    f()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def bench_hypergradient(Ts, t_np: float) -> None:
+    print("\nwhole hypergradient d(val loss after T steps)/d(lr, momentum, wd)")
+    d, p0 = w.setup()
+    mem = {}
+    for T in Ts:
+        run = lambda h, T=T: w.tinyad_run(h, d, p0, T)  # noqa: E731
+        t0 = time.perf_counter()
+        hyper.hypergrad(run, H0)
+        t_f = time.perf_counter() - t0
+        m_f = peak_memory(lambda: hyper.hypergrad(run, H0))
+        t0 = time.perf_counter()
+        hyper.hypergrad(run, H0, mode="reverse")
+        t_r = time.perf_counter() - t0
+        m_r = peak_memory(lambda: hyper.hypergrad(run, H0, mode="reverse"))
+        mem[T] = (m_f, m_r)
+        report("hypergradient", f"T={T:>5}: forward {t_f:7.3f} s ({t_f / (T * t_np):5.1f}x T hand plain steps), "
+               f"peak {m_f / 2**20:7.2f} MiB | reverse {t_r:7.3f} s, peak {m_r / 2**20:8.2f} MiB")
+    lo, hi = min(Ts), max(Ts)
+    gf, gr = mem[hi][0] / mem[lo][0], mem[hi][1] / mem[lo][1]
+    report("hypergradient", f"peak memory T={hi} / T={lo}: forward (hybrid) {gf:.2f}x, reverse {gr:.1f}x",
+           check(gf, 1.1))
+
+
+# ---- dispatch overhead ------------------------------------------------------------------------------
+CHAIN = 200
+
+
+def chain(x):
+    for i in range(CHAIN // 4):
+        x = tnp.sin(x)
+        x = x * 0.9
+        x = tnp.tanh(x)
+        x = x + 0.1
+    return tnp.sum(x)
+
+
+def hand_chain_value_and_grad(x):
+    acts = []
+    for i in range(CHAIN // 4):
+        acts.append(x)
+        x = np.sin(x)
+        x = x * 0.9
+        acts.append(x)
+        x = np.tanh(x)
+        x = x + 0.1
+    value = np.sum(x)
+    g = np.ones_like(x)
+    for i in range(CHAIN // 4 - 1, -1, -1):
+        t = np.tanh(acts[2 * i + 1])
+        g = g * (1.0 - t * t)
+        g = g * 0.9
+        g = g * np.cos(acts[2 * i])
+    return value, g
+
+
+def bench_dispatch(reps: int) -> None:
+    print(f"\ndispatch overhead: value_and_grad of a chain of {CHAIN} elementwise ops, length-10 vector")
+    x = np.linspace(0.1, 1.0, 10)
+    vg = tinyad.value_and_grad(chain)
+    t_hand = best_time(lambda: hand_chain_value_and_grad(x), 20, reps) / CHAIN
+    t_arr = best_time(lambda: vg(x), 20, reps) / CHAIN
+    t_flt = best_time(lambda: vg(0.5), 20, reps) / CHAIN
+    t_dual = best_time(lambda: tinyad.jvp(vg, (x,), (np.ones(10),)), 10, reps) / CHAIN
+    report("dispatch", f"hand NumPy {t_hand * 1e6:.2f} us/op; tinyad arrays {t_arr * 1e6:.2f} us/op "
+           f"(ratio {t_arr / t_hand:.2f})", check(t_arr / t_hand, 2.0))
+    report("dispatch", f"tinyad float in a box {t_flt * 1e6:.2f} us/op; Duals under a tape "
+           f"(forward-over-reverse) {t_dual * 1e6:.2f} us/op")
+
+
+# ---- first call -------------------------------------------------------------------------------------
+FIRST_CALL = """
+import time; t0 = time.perf_counter()
+import numpy as np, tinyad, tinyad.numpy as tnp
+from tinyad import optim, nn
+t1 = time.perf_counter()
+p = nn.init_mlp((64, 128, 10)); X = np.random.rand(100, 64); Y = np.eye(10)[np.arange(100) % 10]
+opt = optim.sgd(0.1, 0.9, weight_decay=1e-4)
+g = tinyad.grad(lambda p: nn.cross_entropy(nn.mlp(p, X), Y))(p); p, s = opt.update(g, opt.init(p), p)
+tinyad.jvp(lambda h: tnp.sum(tinyad.grad(lambda p: nn.cross_entropy(nn.mlp(p, X), Y))(p)["W1"] * h), (1.0,), (1.0,))
+t2 = time.perf_counter()
+print(t1 - t0, t2 - t1)
+"""
+
+
+def bench_first_call() -> None:
+    print("\nfirst call: import, then the first grad + optimizer step + hybrid step (numba compiles on first use)")
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        out = []
+        for label in ("cold (empty numba cache)", "warm (on-disk cache)"):
+            r = subprocess.run([sys.executable, "-c", FIRST_CALL], env=env, capture_output=True, text=True, check=True)
+            t_imp, t_call = map(float, r.stdout.split())
+            out.append(t_call)
+            report("first call", f"{label}: import {t_imp:.2f} s, first call {t_call:.2f} s")
+        report("first call", f"warm first call {out[1]:.2f} s after import", check(out[1], 2.0))
+
+
+# ---- other libraries, when installed ----------------------------------------------------------------
+def bench_others(t_np: float, reps: int) -> None:
+    print("\nother libraries (installed ones only; pip install 'tinyad[bench]' adds autograd)")
+    d, p0 = w.setup()
+    X, Y = w.batch(d, 0)
+    try:
+        import autograd
+        import autograd.numpy as anp
+    except ImportError:
+        report("others", "autograd: not installed, skipped")
+    else:
+        def aloss(p):
+            h = anp.tanh(anp.dot(X, p["W1"]) + p["b1"])
+            z = anp.dot(h, p["W2"]) + p["b2"]
+            m = anp.max(z, axis=1, keepdims=True)
+            return anp.mean(anp.log(anp.sum(anp.exp(z - m), axis=1)) + m[:, 0] - anp.sum(z * Y, axis=1))
+
+        ag = autograd.grad(aloss)
+        t = best_time(lambda: ag(p0), 100, reps)
+        report("others", f"autograd gradient of the same loss: {t / t_np:.2f}x a hand NumPy plain step")
+    for name in ("jax", "torch"):
+        try:
+            __import__(name)
+        except ImportError:
+            report("others", f"{name}: not installed, skipped")
+        else:
+            report("others", f"{name}: installed, but no side-by-side workload is written for it yet")
+
+
+def write_docs(path: Path) -> None:
+    cpu = platform.processor() or platform.machine()
+    lines = ["# Performance", "",
+             "Figures printed by `python3 benchmarks/run.py` in one run; every one is a ratio against a",
+             "hand-written NumPy implementation of the same work (or of tinyad itself), measured in that run.",
+             "Regenerate with `python3 benchmarks/run.py --write-docs`.", "",
+             f"Machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+             f"NumPy {np.__version__}, {time.strftime('%Y-%m-%d')}.", ""]
+    section = None
+    for sec, text, verdict in RESULTS:
+        if sec != section:
+            lines += ["", f"## {sec}", ""]
+            section = sec
+        lines.append(f"- {text}" + (f" — {verdict}" if verdict else ""))
+    extra = HERE.parent / "docs" / "performance_notes.md"
+    if extra.exists():
+        lines += ["", extra.read_text()]
+    path.write_text("\n".join(lines) + "\n")
+    print(f"\nwrote {path}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--write-docs", action="store_true")
+    args = ap.parse_args()
+    reps = 3 if args.quick else 7
+    Ts = (10, 100) if args.quick else (10, 100, 1000)
+    print(f"tinyad {tinyad.__version__} benchmarks, {os.cpu_count()} cores, NumPy {np.__version__}")
+    t_np = bench_steps(reps)["t_np"]
+    bench_dispatch(reps)
+    bench_hypergradient(Ts, t_np)
+    bench_first_call()
+    bench_others(t_np, reps)
+    if args.write_docs:
+        write_docs(HERE.parent / "docs" / "performance.md")
+
+
+if __name__ == "__main__":
+    main()
