@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import tinyad.numpy as tnp
 from tinyad import REGISTRY
-from tinyad.primitives import shapes
+from tinyad.primitives import losses, shapes
 from tinyad.testing import check_grads
 from tinyad.testing import strategies as tst
 
@@ -120,6 +120,14 @@ def logsumexp_case(data):
     return with_axis(unary(), tnp.logsumexp)(data)
 
 
+def xent_case(data):
+    n, c = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    batch = data.draw(st.sampled_from([(), (2,)]))
+    z = data.draw(tst.arrays(batch + (n, c), -3.0, 3.0))
+    y = data.draw(tst.arrays(batch + (n, c), 0.0, 1.0))
+    return (z, y), losses.softmax_cross_entropy
+
+
 CASES = {
     "add": fixed(tnp.add, binary()),
     "subtract": fixed(tnp.subtract, binary()),
@@ -149,6 +157,7 @@ CASES = {
     "getitem": getitem_case,
     "scatter_add": scatter_case,
     "concatenate": concat_case,
+    "softmax_cross_entropy": xent_case,
     "astype": fixed(lambda a: tnp.astype(a, np.float64), unary()),
 }
 

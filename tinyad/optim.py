@@ -35,17 +35,16 @@ class Optimizer:
         return f"<tinyad.optim.{self.name} {dict(self.hyperparams)}>"
 
 
-def _per_param(h: Any, params: Any) -> Any:
-    """A hyperparameter as a container matching ``params``: shared if scalar/box, else given per array."""
-    p_leaves, p_def = flatten(params)
+def _per_param(h: Any, td: Any, n: int) -> list:
+    """A hyperparameter as one value per parameter array: shared if scalar/box, else given per array."""
     h_leaves, h_def = flatten(h)
-    if h_def == p_def:
-        return h
-    if len(h_leaves) == 1 and h_def.kind == "leaf":
-        return p_def.unflatten([h] * len(p_leaves))
+    if h_def.kind == "leaf":
+        return [h] * n
+    if h_def == td:
+        return h_leaves
     raise ValueError(
         f"a hyperparameter must be a scalar (or box), or a container with the structure of the parameters "
-        f"({p_def}); got {h_def}"
+        f"({td}); got {h_def}"
     )
 
 
@@ -68,15 +67,13 @@ def sgd(lr: Any, momentum: Any = 0.0, nesterov: bool = False, weight_decay: Any 
         return {"b": _zeros_like(params)}
 
     def update(grads: Any, state: Any, params: Any) -> tuple:
-        lr_, mu, wd = (_per_param(h, params) for h in (lr, momentum, weight_decay))
-
         def one(g, b, p, lr_i, mu_i, wd_i):
             g = g + wd_i * p
             b = mu_i * b + g
             d = g + mu_i * b if nesterov else b
             return p - lr_i * d, b
 
-        new_p, b = _leafwise(one, 2, params, grads, state["b"], params, lr_, mu, wd)
+        new_p, b = _leafwise(one, 2, params, (grads, state["b"], params), (lr, momentum, weight_decay))
         return new_p, {"b": b}
 
     return Optimizer(init, update, "sgd", (("lr", lr), ("momentum", momentum), ("nesterov", nesterov),
@@ -104,8 +101,6 @@ def adam(lr: Any, b1: Any = 0.9, b2: Any = 0.999, eps: Any = 1e-8, weight_decay:
 
     def update(grads: Any, state: Any, params: Any) -> tuple:
         t = state["t"] + 1
-        lr_, b1_, b2_, eps_, wd = (_per_param(h, params) for h in (lr, b1, b2, eps, weight_decay))
-
         def one(g, m, v, p, lr_i, b1_i, b2_i, eps_i, wd_i):
             g = g + wd_i * p
             m = b1_i * m + (1.0 - b1_i) * g
@@ -114,7 +109,8 @@ def adam(lr: Any, b1: Any = 0.9, b2: Any = 0.999, eps: Any = 1e-8, weight_decay:
             v_hat = v / (1.0 - b2_i ** t)
             return p - lr_i * m_hat / tnp.sqrt(v_hat + eps_i * eps_i), m, v
 
-        new_p, m, v = _leafwise(one, 3, params, grads, state["m"], state["v"], params, lr_, b1_, b2_, eps_, wd)
+        new_p, m, v = _leafwise(one, 3, params, (grads, state["m"], state["v"], params),
+                                (lr, b1, b2, eps, weight_decay))
         return new_p, {"m": m, "v": v, "t": t}
 
     return Optimizer(init, update, "adam", (("lr", lr), ("b1", b1), ("b2", b2), ("eps", eps),
@@ -136,29 +132,32 @@ def rmsprop(lr: Any, decay: Any = 0.9, eps: Any = 1e-8, momentum: Any = 0.0, wei
         return {"s": _zeros_like(params), "b": _zeros_like(params)}
 
     def update(grads: Any, state: Any, params: Any) -> tuple:
-        lr_, rho, eps_, mu, wd = (_per_param(h, params) for h in (lr, decay, eps, momentum, weight_decay))
-
         def one(g, s, b, p, lr_i, rho_i, eps_i, mu_i, wd_i):
             g = g + wd_i * p
             s = rho_i * s + (1.0 - rho_i) * g * g
             b = mu_i * b + g / tnp.sqrt(s + eps_i * eps_i)
             return p - lr_i * b, s, b
 
-        new_p, s, b = _leafwise(one, 3, params, grads, state["s"], state["b"], params, lr_, rho, eps_, mu, wd)
+        new_p, s, b = _leafwise(one, 3, params, (grads, state["s"], state["b"], params),
+                                (lr, decay, eps, momentum, weight_decay))
         return new_p, {"s": s, "b": b}
 
     return Optimizer(init, update, "rmsprop", (("lr", lr), ("decay", decay), ("eps", eps),
                                                ("momentum", momentum), ("weight_decay", weight_decay)))
 
 
-def _leafwise(fn: Callable, n_out: int, params: Any, *trees: Any) -> tuple:
-    """Apply ``fn`` to matching leaves of params-shaped ``trees``; return ``n_out`` params-shaped trees."""
-    td = flatten(params)[1]
+def _leafwise(fn: Callable, n_out: int, params: Any, trees: tuple, hyper: tuple) -> tuple:
+    """Apply ``fn(*tree_leaves, *hyper_values)`` per parameter array; return ``n_out`` params-shaped trees.
+
+    ``trees`` are containers shaped like ``params`` (grads, state, params); ``hyper`` are hyperparameters,
+    each shared or given per parameter array."""
+    leaves, td = flatten(params)
     columns = []
     for t in trees:
-        leaves, t_def = flatten(t)
+        t_leaves, t_def = flatten(t)
         if t_def != td:
             raise ValueError(f"expected a container shaped like the parameters ({td}), got {t_def}")
-        columns.append(leaves)
+        columns.append(t_leaves)
+    columns += [_per_param(h, td, len(leaves)) for h in hyper]
     outs = [fn(*xs) for xs in zip(*columns)]
     return tuple(td.unflatten([o[i] for o in outs]) for i in range(n_out))
