@@ -51,6 +51,21 @@ def best_time(f, n: int, reps: int) -> float:
     return min(out)
 
 
+def ratio_times(f_a, f_b, n: int, reps: int) -> tuple[float, float]:
+    """Best-of-reps seconds per call of f_a and f_b, measured alternately so that drift in the machine's
+    load hits both alike."""
+    f_a()
+    f_b()
+    ta, tb = [], []
+    for _ in range(reps):
+        for f, out in ((f_a, ta), (f_b, tb)):
+            t = time.perf_counter()
+            for _ in range(n):
+                f()
+            out.append((time.perf_counter() - t) / n)
+    return min(ta), min(tb)
+
+
 def report(section: str, text: str, verdict: str = "") -> None:
     print(f"  {text}" + (f"   [{verdict}]" if verdict else ""))
     RESULTS.append((section, text, verdict))
@@ -66,15 +81,14 @@ def bench_steps(reps: int) -> dict:
     d, p0 = w.setup()
     X, Y = w.batch(d, 0)
     v0 = {k: np.zeros_like(p0[k]) for k in p0}
-    t_np = best_time(lambda: w.numpy_step(p0, v0, X, Y, 0.1, 0.9, 1e-4), 200, reps)
     opt = optim.sgd(0.1, 0.9, weight_decay=1e-4)
     s0 = opt.init(p0)
-    t_ta = best_time(lambda: w.tinyad_step(p0, s0, X, Y, opt), 200, reps)
+    t_np, t_ta = ratio_times(lambda: w.numpy_step(p0, v0, X, Y, 0.1, 0.9, 1e-4),
+                             lambda: w.tinyad_step(p0, s0, X, Y, opt), 200, reps)
     report("steps", f"hand NumPy plain step {t_np * 1e3:.3f} ms; tinyad {t_ta * 1e3:.3f} ms; "
            f"ratio {t_ta / t_np:.2f}", check(t_ta / t_np, 1.3))
 
     tz = {k: np.zeros((3,) + p0[k].shape) for k in p0}
-    t_npf = best_time(lambda: w.numpy_fwd_step(p0, tz, v0, tz, X, Y, 0.1, 0.9, 1e-4), 100, reps)
     tr = ForwardTrace(3)
     with opened(tr):
         hd = {k: Dual(v, np.eye(3)[i], tr) for i, (k, v) in enumerate(H0.items())}
@@ -82,7 +96,8 @@ def bench_steps(reps: int) -> dict:
         rng = np.random.default_rng(0)
         pd = {k: Dual(p0[k], rng.standard_normal((3,) + p0[k].shape) * 1e-3, tr) for k in p0}
         sd = optd.init(pd)
-        t_taf = best_time(lambda: w.tinyad_step(pd, sd, X, Y, optd), 100, reps)
+        t_npf, t_taf = ratio_times(lambda: w.numpy_fwd_step(p0, tz, v0, tz, X, Y, 0.1, 0.9, 1e-4),
+                                   lambda: w.tinyad_step(pd, sd, X, Y, optd), 100, reps)
     report("steps", f"hand NumPy forward-mode step (k=3) {t_npf * 1e3:.3f} ms = {t_npf / t_np:.2f}x its plain step; "
            f"tinyad hybrid step {t_taf * 1e3:.3f} ms; ratio {t_taf / t_npf:.2f}", check(t_taf / t_npf, 1.2))
     floor = 1 + 2 * 3
@@ -160,8 +175,7 @@ def bench_dispatch(reps: int) -> None:
     print(f"\ndispatch overhead: value_and_grad of a chain of {CHAIN} elementwise ops, length-10 vector")
     x = np.linspace(0.1, 1.0, 10)
     vg = tinyad.value_and_grad(chain)
-    t_hand = best_time(lambda: hand_chain_value_and_grad(x), 20, reps) / CHAIN
-    t_arr = best_time(lambda: vg(x), 20, reps) / CHAIN
+    t_hand, t_arr = (t / CHAIN for t in ratio_times(lambda: hand_chain_value_and_grad(x), lambda: vg(x), 20, reps))
     t_flt = best_time(lambda: vg(0.5), 20, reps) / CHAIN
     t_dual = best_time(lambda: tinyad.jvp(vg, (x,), (np.ones(10),)), 10, reps) / CHAIN
     report("dispatch", f"hand NumPy {t_hand * 1e6:.2f} us/op; tinyad arrays {t_arr * 1e6:.2f} us/op "

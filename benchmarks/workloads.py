@@ -76,14 +76,14 @@ def numpy_fwd_step(p, tp, v, tv, X, Y, lr, mu, wd):
     """One step and its tangents. tp/tv[k] have shape (3, *p[k].shape): directions lr, mu, wd."""
     W1, b1, W2, b2 = (p[k] for k in NAMES)
     tW1, tb1, tW2, tb2 = (tp[k] for k in NAMES)
-    n, K = X.shape[0], 3
+    n = X.shape[0]
     h = np.tanh(X @ W1 + b1)
     dtanh = 1.0 - h * h
-    ta = (X @ tW1.transpose(1, 0, 2).reshape(64, -1)).reshape(n, K, -1).transpose(1, 0, 2) + tb1[:, None, :]
+    # k tangents through NumPy's stacked matmul ((k, n, m) @ (m, p)): the fastest layout measured here
+    ta = X @ tW1 + tb1[:, None, :]
     th = ta * dtanh
     z = h @ W2 + b2
-    tz = th @ W2 + (h @ tW2.transpose(1, 0, 2).reshape(128, -1)).reshape(n, K, -1).transpose(1, 0, 2) \
-        + tb2[:, None, :]
+    tz = th @ W2 + h @ tW2 + tb2[:, None, :]
     m = z.max(axis=1, keepdims=True)
     e = np.exp(z - m)
     P = e / e.sum(axis=1, keepdims=True)

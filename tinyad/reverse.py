@@ -1,16 +1,18 @@
 """Reverse mode: ``Var`` boxes record the primitives applied to them; ``backward`` pulls cotangents back.
 
-Each Var is a node of the tape: its value, the primitive that made it, that primitive's (unboxed)
-arguments and keyword arguments, and its parents. No closure is built while recording: a VJP rule is
-looked up and called only in the backward pass, with the recorded arguments. The backward pass is
-iterative (no recursion limit), frees each cotangent as soon as it has been pulled back, and accumulates
-with tinyad ops, so when values are Duals or Vars of outer traces the backward pass is itself
+Each Var is a node: its value, the primitive that made it, that primitive's (unboxed) arguments and
+keyword arguments, and its parents. The trace appends every node to its *tape* as it is made; since a
+node is always made after its parents, walking the tape backwards is a topological order, so the
+backward pass needs no sort and no recursion (a 100,000-op chain is fine). No closure is built while
+recording: a VJP rule is looked up and called only in the backward pass, with the recorded arguments.
+Cotangents live in a slot on each node and are freed as soon as they have been pulled back; they are
+accumulated with tinyad ops, so when values are Duals or Vars of outer traces the backward pass is itself
 differentiated (forward-over-reverse, reverse-over-reverse).
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .box import ArrayBox
 from .primitive import Primitive, shape_of
@@ -22,7 +24,7 @@ from .tags import Trace
 class Var(ArrayBox):
     """A reverse-mode box: a value, and how it was computed from its parents (None for an input)."""
 
-    __slots__ = ("_value", "_prim", "_args", "_kwargs", "_parents")
+    __slots__ = ("_value", "_prim", "_args", "_kwargs", "_parents", "_ct")
 
     def __init__(self, value: Any, trace: "ReverseTrace", prim: Primitive | None = None,
                  args: tuple = (), kwargs: dict | None = None, parents: tuple = ()) -> None:
@@ -32,6 +34,7 @@ class Var(ArrayBox):
         self._args = args
         self._kwargs = kwargs
         self._parents = parents  # ((argnum, parent Var), ...)
+        self._ct = None  # cotangent, only during a backward pass
 
     def _inner(self) -> Any:
         return self._value
@@ -46,10 +49,21 @@ class Var(ArrayBox):
 
 
 class ReverseTrace(Trace):
-    """One ``vjp``/``grad``: boxes of this trace are recorded, everything else is a constant."""
+    """One ``vjp``/``grad``: boxes of this trace are recorded on ``tape``; everything else is a constant.
 
-    __slots__ = ()
+    ``vjp`` takes the tape away when recording ends (``take_tape``), so that the trace, which every Var
+    references, does not in turn reference the Vars: no reference cycle, memory freed promptly."""
+
+    __slots__ = ("tape",)
     mode = "vjp"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tape: list | None = []
+
+    def take_tape(self) -> list:
+        tape, self.tape = self.tape, None
+        return tape
 
     def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Var:
         values = []
@@ -63,57 +77,32 @@ class ReverseTrace(Trace):
             else:
                 values.append(a)
         values = tuple(values)
-        return Var(prim(*values, **kwargs), self, prim, values, kwargs, tuple(parents))
+        node = Var(prim(*values, **kwargs), self, prim, values, kwargs, tuple(parents))
+        self.tape.append(node)
+        return node
 
 
-def _reverse_topological(roots: Iterable[Var]) -> Iterator[Var]:
-    """Nodes reachable from ``roots``, each after every node that uses it (Kahn's algorithm, no recursion)."""
-    children: dict[int, int] = {}
-    seen: set[int] = set()
-    stack = list(roots)
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        for _, parent in node._parents:
-            children[id(parent)] = children.get(id(parent), 0) + 1
-            stack.append(parent)
-    ready, queued = [], set()
-    for r in roots:
-        if children.get(id(r), 0) == 0 and id(r) not in queued:
-            queued.add(id(r))
-            ready.append(r)
-    while ready:
-        node = ready.pop()
-        yield node
-        for _, parent in node._parents:
-            children[id(parent)] -= 1
-            if children[id(parent)] == 0:
-                ready.append(parent)
+def backward(tape: list, seeds: list[tuple[Var, Any]], inputs: list[Var]) -> list:
+    """Pull the cotangents ``seeds`` [(output Var, cotangent)] back along ``tape``.
 
-
-def backward(seeds: list[tuple[Var, Any]]) -> dict[int, Any]:
-    """Pull the cotangents ``seeds`` [(output Var, cotangent)] back; returns {id(input Var): cotangent}."""
-    cts: dict[int, Any] = {}
-    for var, g in seeds:
-        cts[id(var)] = g if id(var) not in cts else add(cts[id(var)], g)
-    inputs: dict[int, Any] = {}
-    for node in _reverse_topological([v for v, _ in seeds]):
-        g = cts.pop(id(node), None)
-        prim = node._prim
-        if prim is None:
-            if g is not None:
-                inputs[id(node)] = g
-            continue
-        if g is None:
-            continue
-        args, kwargs = node._args, node._kwargs
-        for i, parent in node._parents:
-            c = prim.vjps[i](g, node._value, *args, **kwargs)
-            if prim.elementwise:
-                c = unbroadcast(c, shape_of(args[i]))
-            pid = id(parent)
-            prev = cts.get(pid)
-            cts[pid] = c if prev is None else add(prev, c)
-    return inputs
+    Returns the cotangent of each of ``inputs`` (None where an input does not reach the outputs)."""
+    try:
+        for var, g in seeds:
+            var._ct = g if var._ct is None else add(var._ct, g)
+        for node in reversed(tape):
+            g = node._ct
+            if g is None:
+                continue
+            node._ct = None
+            prim, args, kwargs = node._prim, node._args, node._kwargs
+            for i, parent in node._parents:
+                c = prim.vjps[i](g, node._value, *args, **kwargs)
+                if prim.elementwise:
+                    c = unbroadcast(c, shape_of(args[i]))
+                parent._ct = c if parent._ct is None else add(parent._ct, c)
+        return [v._ct for v in inputs]
+    finally:  # leave no cotangent behind, even if a rule raised
+        for v in inputs:
+            v._ct = None
+        for node in tape:
+            node._ct = None

@@ -75,7 +75,10 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         in_leaves.append([Var(_check_differentiable(x, f"argument {i} of {_name(f)}"), trace) for x in leaves])
         in_defs.append(td)
     with opened(trace):
-        out = f(*[td.unflatten(lv) for td, lv in zip(in_defs, in_leaves)])
+        try:
+            out = f(*[td.unflatten(lv) for td, lv in zip(in_defs, in_leaves)])
+        finally:
+            tape = trace.take_tape()
     if has_aux:
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise TypeError(f"has_aux=True: {_name(f)} must return a pair (output, aux), got {type(out).__name__}")
@@ -93,11 +96,13 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
                 raise ValueError(f"vjp_fn: cotangent of shape {shape_of(c)} for an output of shape {shape_of(o)}")
             if type(o) is Var and o._trace is trace:
                 seeds.append((o, c))
-        got = backward(seeds) if seeds else {}
+        flat_inputs = [v for leaves in in_leaves for v in leaves]
+        got = iter(backward(tape, seeds, flat_inputs) if seeds else [None] * len(flat_inputs))
         result = []
         for td, leaves in zip(in_defs, in_leaves):
+            cts = [next(got) for _ in leaves]
             result.append(td.unflatten([
-                got[id(v)] if id(v) in got else np.zeros(shape_of(v._value)) for v in leaves
+                np.zeros(shape_of(v._value)) if c is None else c for v, c in zip(leaves, cts)
             ]))
         return tuple(result)
 
