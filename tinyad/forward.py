@@ -15,7 +15,7 @@ from .primitive import Primitive, ndim_of, shape_of
 from .primitives.elementwise import add
 from .primitives.reductions import stack
 from .primitives.shapes import _align, broadcast_to
-from .tags import Trace
+from .tags import Box, Trace
 
 
 class Dual(ArrayBox):
@@ -62,7 +62,10 @@ class ForwardTrace(Trace):
     def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Dual:
         mine = [type(a) is Dual and a._trace is self for a in args]
         primals = [a._primal if m else a for a, m in zip(args, mine)]
-        ans = prim(*primals, **kwargs)
+        if any(isinstance(p, Box) for p in primals):  # boxes of outer traces: dispatch again
+            ans = prim(*primals, **kwargs)
+        else:
+            ans = prim.apply_plain(primals, kwargs)
         k = self.k
 
         if prim.linear:  # the JVP of a linear map is the map itself, applied to all tangents at once

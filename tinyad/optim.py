@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from . import fused
 from . import numpy as tnp
 from .tree import flatten, tree_map
 
@@ -68,6 +69,9 @@ def sgd(lr: Any, momentum: Any = 0.0, nesterov: bool = False, weight_decay: Any 
 
     def update(grads: Any, state: Any, params: Any) -> tuple:
         def one(g, b, p, lr_i, mu_i, wd_i):
+            fast = fused.sgd_update(g, b, p, lr_i, mu_i, wd_i, nesterov)  # one numba pass, when it applies
+            if fast is not None:
+                return fast
             g = g + wd_i * p
             b = mu_i * b + g
             d = g + mu_i * b if nesterov else b

@@ -109,16 +109,20 @@ class Primitive:
             if isinstance(a, Box) and (top is None or a._trace.id > top._trace.id):
                 top = a
         if top is None:
-            try:
-                return self.impl(*args, **kwargs)
-            except ValueError as e:  # shape mismatches: say which op, and the shapes it was given
-                shapes = ", ".join(str(shape_of(a)) for a in args)
-                raise ValueError(f"tinyad.numpy.{self.name}: {e} (argument shapes: {shapes})") from None
+            return self.apply_plain(args, kwargs)
         if not top._trace.live:
             raise leaked_error(top, f"tinyad.numpy.{self.name}")
         if self.nondiff:
             return self.impl(*[strip(a) for a in args], **kwargs)
         return top._trace.process(self, args, kwargs)
+
+    def apply_plain(self, args: tuple, kwargs: dict) -> Any:
+        """The implementation on plain numbers; shape errors name the op and the shapes it was given."""
+        try:
+            return self.impl(*args, **kwargs)
+        except ValueError as e:
+            shapes = ", ".join(str(shape_of(a)) for a in args)
+            raise ValueError(f"tinyad.numpy.{self.name}: {e} (argument shapes: {shapes})") from None
 
     def missing_rule(self, mode: str, argnum: int) -> NonDifferentiableError:
         return NonDifferentiableError(

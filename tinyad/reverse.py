@@ -18,7 +18,7 @@ from .box import ArrayBox
 from .primitive import Primitive, shape_of
 from .primitives.elementwise import add
 from .primitives.shapes import unbroadcast
-from .tags import Trace
+from .tags import Box, Trace
 
 
 class Var(ArrayBox):
@@ -66,18 +66,20 @@ class ReverseTrace(Trace):
         return tape
 
     def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Var:
-        values = []
+        values = list(args)
         parents = []
+        boxed = False  # does a box of an outer trace remain among the values?
         for i, a in enumerate(args):
             if type(a) is Var and a._trace is self:
                 if i >= len(prim.vjps) or prim.vjps[i] is None:
                     raise prim.missing_rule("vjp", i)
                 parents.append((i, a))
-                values.append(a._value)
-            else:
-                values.append(a)
+                a = values[i] = a._value
+            if isinstance(a, Box):
+                boxed = True
         values = tuple(values)
-        node = Var(prim(*values, **kwargs), self, prim, values, kwargs, tuple(parents))
+        ans = prim(*values, **kwargs) if boxed else prim.apply_plain(values, kwargs)
+        node = Var(ans, self, prim, values, kwargs, tuple(parents))
         self.tape.append(node)
         return node
 

@@ -1,0 +1,49 @@
+"""SGD with momentum and weight decay, one pass per parameter array; optionally carrying k tangents.
+
+    g' = g + wd p;  b' = mu b + g';  d = g' + mu b' (Nesterov) or b';  p' = p - lr d
+
+Arrays are flat (callers pass contiguous ``ravel()`` views). In the tangent version ``tX`` has shape
+(k, n) and the scalars' tangents ``tlr``, ``tmu``, ``twd`` shape (k,): the product rule of each line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def sgd_update(g, b, p, lr, mu, wd, nesterov):
+    n = p.shape[0]
+    new_p = np.empty(n)
+    new_b = np.empty(n)
+    for i in range(n):
+        gi = g[i] + wd * p[i]
+        bi = mu * b[i] + gi
+        di = gi + mu * bi if nesterov else bi
+        new_p[i] = p[i] - lr * di
+        new_b[i] = bi
+    return new_p, new_b
+
+
+@njit(cache=True)
+def sgd_update_tangents(g, tg, b, tb, p, tp, lr, tlr, mu, tmu, wd, twd, nesterov):
+    n = p.shape[0]
+    k = tg.shape[0]
+    new_p = np.empty(n)
+    new_b = np.empty(n)
+    new_tp = np.empty((k, n))
+    new_tb = np.empty((k, n))
+    for i in range(n):
+        gi = g[i] + wd * p[i]
+        bi = mu * b[i] + gi
+        di = gi + mu * bi if nesterov else bi
+        new_p[i] = p[i] - lr * di
+        new_b[i] = bi
+        for j in range(k):
+            tgi = tg[j, i] + twd[j] * p[i] + wd * tp[j, i]
+            tbi = tmu[j] * b[i] + mu * tb[j, i] + tgi
+            tdi = tgi + tmu[j] * bi + mu * tbi if nesterov else tbi
+            new_tp[j, i] = tp[j, i] - tlr[j] * di - lr * tdi
+            new_tb[j, i] = tbi
+    return new_p, new_b, new_tp, new_tb
