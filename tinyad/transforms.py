@@ -24,7 +24,7 @@ ArgNums = int | Sequence[int]
 
 def _check_differentiable(x: Any, what: str) -> Any:
     """Inputs to differentiate must be real floating point; say what to do otherwise."""
-    if isinstance(x, Box):
+    if type(x) is float or isinstance(x, Box) or (type(x) is np.ndarray and x.dtype.kind == "f"):
         return x
     dt = np.result_type(x) if isinstance(x, (np.ndarray, np.generic, float, int, complex, bool)) else None
     if dt is None:

@@ -1,0 +1,88 @@
+"""The same work in other AD systems, when they are installed (``pip install 'tinyad[bench]'``).
+
+Each returns None when its library is missing, so benchmarks/run.py skips it cleanly. The work is the
+benchmark's: MLP 64-128-10 on the digits, SGD with momentum and weight decay, and the forward-mode
+hypergradient d(val loss after T steps)/d(lr, momentum, wd).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+
+def jax_hypergradient(d, p0, T: int, h0: dict):
+    """JAX: jit(jacfwd(val_loss_after)) over a fori_loop with jax.grad inside (forward-over-reverse).
+
+    Returns (seconds to first result incl. compilation, seconds per later call, hypergradient)."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    Xtr, Ytr, Xva, Yva = (jnp.asarray(a) for a in (d.X_train, d.Y_train, d.X_val, d.Y_val))
+    params0 = {k: jnp.asarray(v) for k, v in p0.items()}
+
+    def loss(p, X, Y):
+        z = jnp.tanh(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
+        return jnp.mean(jax.nn.logsumexp(z, axis=1) - jnp.sum(z * Y, axis=1))
+
+    def val_loss_after(h):
+        def step(t, carry):
+            p, v = carry
+            i = (100 * t) % 1000
+            X = jax.lax.dynamic_slice_in_dim(Xtr, i, 100)
+            Y = jax.lax.dynamic_slice_in_dim(Ytr, i, 100)
+            g = jax.grad(loss)(p, X, Y)
+            v = jax.tree.map(lambda vv, gg, pp: h[1] * vv - (gg + h[2] * pp), v, g, p)
+            p = jax.tree.map(lambda pp, vv: pp + h[0] * vv, p, v)
+            return p, v
+
+        zeros = jax.tree.map(jnp.zeros_like, params0)
+        p, _ = jax.lax.fori_loop(0, T, step, (params0, zeros))
+        return loss(p, Xva, Yva)
+
+    f = jax.jit(jax.jacfwd(val_loss_after))
+    h = jnp.array([h0["lr"], h0["momentum"], h0["wd"]])
+    t0 = time.perf_counter()
+    g = np.asarray(f(h).block_until_ready())
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    f(h).block_until_ready()
+    later = time.perf_counter() - t0
+    return first, later, g
+
+
+def autograd_hypergradient(d, p0, T: int, h0: dict):
+    """autograd: one forward-mode pass per hyperparameter (make_jvp) over a loop with autograd.grad inside.
+
+    Returns (seconds for the three directions, hypergradient)."""
+    try:
+        import autograd
+        import autograd.numpy as anp
+        from autograd import make_jvp
+    except ImportError:
+        return None
+
+    def loss(p, X, Y):
+        z = anp.dot(anp.tanh(anp.dot(X, p["W1"]) + p["b1"]), p["W2"]) + p["b2"]
+        m = anp.max(z, axis=1, keepdims=True)
+        return anp.mean(anp.log(anp.sum(anp.exp(z - m), axis=1)) + m[:, 0] - anp.sum(z * Y, axis=1))
+
+    def val_loss_after(h):
+        lr, mu, wd = h[0], h[1], h[2]
+        p = dict(p0)
+        v = {k: np.zeros_like(x) for k, x in p0.items()}
+        for t in range(T):
+            i = (100 * t) % 1000
+            g = autograd.grad(loss)(p, d.X_train[i:i + 100], d.Y_train[i:i + 100])
+            v = {k: mu * v[k] - (g[k] + wd * p[k]) for k in p}
+            p = {k: p[k] + lr * v[k] for k in p}
+        return loss(p, d.X_val, d.Y_val)
+
+    h = np.array([h0["lr"], h0["momentum"], h0["wd"]])
+    t0 = time.perf_counter()
+    g = np.array([make_jvp(val_loss_after)(h)(e)[1] for e in np.eye(3)])
+    return time.perf_counter() - t0, g
