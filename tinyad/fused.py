@@ -52,10 +52,11 @@ def sgd_update(g: Any, b: Any, p: Any, lr: Any, mu: Any, wd: Any, nesterov: bool
         shape = p.shape
         if not (_plain_array(p, shape) and _plain_array(g, shape) and _plain_array(b, shape)):
             return None
-        from .kernels.sgd import sgd_update as kernel
+        from .kernels.sgd import sgd_update_tangents as kernel
 
-        new_p, new_b = kernel(g.reshape(-1), b.reshape(-1), p.reshape(-1), float(lr), float(mu), float(wd),
-                              nesterov)
+        none, none_s = np.empty((0, p.size)), np.empty(0)  # k = 0 tangents: the plain update
+        new_p, new_b, _, _ = kernel(g.reshape(-1), none, b.reshape(-1), none, p.reshape(-1), none, float(lr),
+                                    none_s, float(mu), none_s, float(wd), none_s, nesterov)
         return new_p.reshape(shape), new_b.reshape(shape)
     arrays = (g, b, p)
     boxes = [x for x in arrays + (lr, mu, wd) if isinstance(x, Box)]

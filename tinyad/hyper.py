@@ -22,7 +22,7 @@ import numpy as np
 from .optim import Optimizer
 from .primitive import shape_of
 from .tags import innermost
-from .transforms import _check_differentiable, jvp, value_and_grad
+from .transforms import _check_differentiable, basis_tangents, jvp, value_and_grad
 from .tree import TreeDef, flatten
 
 
@@ -60,13 +60,7 @@ def hypergrad(run: Callable[[Any], Any], hparams: Any, mode: str = "forward") ->
         return value, g
     if mode != "forward":
         raise ValueError(f"hypergrad: mode must be 'forward' or 'reverse', got {mode!r}")
-    sizes = [int(np.prod(shape_of(x))) for x in leaves]
-    k = sum(sizes)
-    eye = np.eye(k)
-    tangents, start = [], 0
-    for x, n in zip(leaves, sizes):
-        tangents.append(eye[:, start:start + n].reshape((k,) + shape_of(x)))
-        start += n
+    tangents, sizes = basis_tangents(leaves)
     value, tangent = jvp(run, (hparams,), (td.unflatten(tangents),), batched=True)
     if shape_of(value) != ():
         raise TypeError(f"hypergrad: run must return a scalar (the validation loss), got shape {shape_of(value)}")

@@ -224,6 +224,19 @@ def _select(f: Callable, args: tuple, nums: tuple[int, ...], kwargs: dict) -> Ca
     return g
 
 
+def basis_tangents(leaves: list) -> tuple[list, list]:
+    """Tangents for all n input directions at once: leaf i gets shape (n, *leaf.shape), the identity's
+    columns for its entries. Returns (tangents, sizes of the leaves)."""
+    sizes = [int(np.prod(shape_of(x))) for x in leaves]
+    n = sum(sizes)
+    eye = np.eye(n)
+    tangents, start = [], 0
+    for x, s in zip(leaves, sizes):
+        tangents.append(eye[:, start:start + s].reshape((n,) + shape_of(x)))
+        start += s
+    return tangents, sizes
+
+
 def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
     """Jacobian by forward mode: all input directions in one batched pass. Shape ``out.shape + in.shape``."""
 
@@ -231,13 +244,7 @@ def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
         nums = _argnums_tuple(argnums, len(args), "jacfwd")
         diff = [args[n] for n in nums]
         leaves, td = flatten(tuple(diff))
-        sizes = [int(np.prod(shape_of(x))) for x in leaves]
-        n = sum(sizes)
-        eye = np.eye(n)
-        tans, start = [], 0
-        for x, s in zip(leaves, sizes):
-            tans.append(eye[:, start:start + s].reshape((n,) + shape_of(x)))
-            start += s
+        tans, sizes = basis_tangents(leaves)
         out, t = jvp(_select(f, args, nums, kwargs), tuple(diff), td.unflatten(tans), batched=True)
 
         def split(o, tt):  # tt: (n, *out_shape) -> per input leaf (*out_shape, *in_shape)

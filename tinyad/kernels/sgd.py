@@ -2,28 +2,15 @@
 
     g' = g + wd p;  b' = mu b + g';  d = g' + mu b' (Nesterov) or b';  p' = p - lr d
 
-Arrays are flat (callers pass contiguous ``ravel()`` views). In the tangent version ``tX`` has shape
-(k, n) and the scalars' tangents ``tlr``, ``tmu``, ``twd`` shape (k,): the product rule of each line.
+Arrays are flat (callers pass contiguous ``reshape(-1)`` views). Tangents ``tX`` have shape (k, n) and the
+scalars' tangents ``tlr``, ``tmu``, ``twd`` shape (k,): the product rule of each line. k = 0 is the plain
+update.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
-
-
-@njit(cache=True)
-def sgd_update(g, b, p, lr, mu, wd, nesterov):
-    n = p.shape[0]
-    new_p = np.empty(n)
-    new_b = np.empty(n)
-    for i in range(n):
-        gi = g[i] + wd * p[i]
-        bi = mu * b[i] + gi
-        di = gi + mu * bi if nesterov else bi
-        new_p[i] = p[i] - lr * di
-        new_b[i] = bi
-    return new_p, new_b
 
 
 @njit(cache=True)

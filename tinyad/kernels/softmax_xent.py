@@ -6,16 +6,22 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, inline="always")
+def _row_max(z: np.ndarray, i: int) -> float:
+    m = z[i, 0]
+    for j in range(1, z.shape[1]):
+        if z[i, j] > m:
+            m = z[i, j]
+    return m
+
+
 @njit(cache=True, fastmath=False)
 def xent_value(z: np.ndarray, y: np.ndarray) -> float:
     """mean over rows of logsumexp(z_i) - <z_i, y_i>."""
     n, c = z.shape
     total = 0.0
     for i in range(n):
-        m = z[i, 0]
-        for j in range(1, c):
-            if z[i, j] > m:
-                m = z[i, j]
+        m = _row_max(z, i)
         s = 0.0
         dot = 0.0
         for j in range(c):
@@ -31,10 +37,7 @@ def xent_grad(z: np.ndarray, y: np.ndarray, scale: float) -> np.ndarray:
     n, c = z.shape
     out = np.empty_like(z)
     for i in range(n):
-        m = z[i, 0]
-        for j in range(1, c):
-            if z[i, j] > m:
-                m = z[i, j]
+        m = _row_max(z, i)
         s = 0.0
         for j in range(c):
             e = np.exp(z[i, j] - m)
