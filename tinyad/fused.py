@@ -48,7 +48,7 @@ def _plain_array(x: Any, shape: tuple) -> bool:
 
 def sgd_update(g: Any, b: Any, p: Any, lr: Any, mu: Any, wd: Any, nesterov: bool) -> tuple | None:
     """(new_p, new_b) of SGD with momentum for one parameter array, or None (use the generic path)."""
-    if type(p) is np.ndarray and type(lr) in _SCALARS and type(mu) in _SCALARS and type(wd) in _SCALARS:
+    if type(p) is np.ndarray and p.ndim and type(lr) in _SCALARS and type(mu) in _SCALARS and type(wd) in _SCALARS:
         shape = p.shape
         if not (_plain_array(p, shape) and _plain_array(g, shape) and _plain_array(b, shape)):
             return None
@@ -67,6 +67,8 @@ def sgd_update(g: Any, b: Any, p: Any, lr: Any, mu: Any, wd: Any, nesterov: bool
         return None
     k = 1 if trace.k is None else trace.k
     shape = np.shape(p._primal if type(p) is Dual else p)
+    if shape == ():  # a scalar parameter (e.g. a hyperparameter being tuned): the generic path
+        return None
     parts = [_split(x, trace, k, shape) for x in arrays] + [_split(h, trace, k, ()) for h in (lr, mu, wd)]
     if any(x is None for x in parts):
         return None

@@ -25,12 +25,29 @@ from .tree import flatten, tree_map
 
 @dataclass(frozen=True)
 class Optimizer:
-    """``init(params) -> state``; ``update(grads, state, params) -> (new_params, new_state)``."""
+    """``init(params) -> state``; ``update(grads, state, params) -> (new_params, new_state)``.
+
+    ``hyperparams`` records the values it was built with and ``factory`` rebuilds it with others
+    (:meth:`with_hyperparams`): that is how a hyperoptimizer (:func:`hyper`) differentiates one update with
+    respect to them. ``tunable`` names the hyperparameters a stack tunes by default."""
 
     init: Callable[[Any], Any]
     update: Callable[[Any, Any, Any], tuple]
     name: str = "optimizer"
     hyperparams: tuple = ()
+    factory: Callable[..., "Optimizer"] | None = None
+    tunable: tuple = ()
+    levels: Callable[[Any], list] | None = None  # online tuners: hyperparameters in use, bottom level first
+
+    def with_hyperparams(self, **values: Any) -> "Optimizer":
+        """The same optimizer with some hyperparameters replaced (e.g. by boxes)."""
+        if self.factory is None:
+            raise TypeError(f"{self.name} cannot be rebuilt with new hyperparameters (it has no factory)")
+        unknown = set(values) - {k for k, _ in self.hyperparams}
+        if unknown:
+            raise ValueError(f"{self.name} has no hyperparameters {sorted(unknown)}; it has "
+                             f"{[k for k, _ in self.hyperparams]}")
+        return self.factory(**{**dict(self.hyperparams), **values})
 
     def __repr__(self) -> str:
         return f"<tinyad.optim.{self.name} {dict(self.hyperparams)}>"
@@ -47,6 +64,10 @@ def _per_param(h: Any, td: Any, n: int) -> list:
         f"a hyperparameter must be a scalar (or box), or a container with the structure of the parameters "
         f"({td}); got {h_def}"
     )
+
+
+def _is_zero(h: Any) -> bool:
+    return isinstance(h, (int, float)) and h == 0
 
 
 def _zeros_like(params: Any) -> Any:
@@ -80,8 +101,9 @@ def sgd(lr: Any, momentum: Any = 0.0, nesterov: bool = False, weight_decay: Any 
         new_p, b = _leafwise(one, 2, params, (grads, state["b"], params), (lr, momentum, weight_decay))
         return new_p, {"b": b}
 
+    tunable = ("lr", "momentum") if not _is_zero(momentum) else ("lr",)
     return Optimizer(init, update, "sgd", (("lr", lr), ("momentum", momentum), ("nesterov", nesterov),
-                                           ("weight_decay", weight_decay)))
+                                           ("weight_decay", weight_decay)), sgd, tunable)
 
 
 def adam(lr: Any, b1: Any = 0.9, b2: Any = 0.999, eps: Any = 1e-8, weight_decay: Any = 0.0) -> Optimizer:
@@ -118,7 +140,7 @@ def adam(lr: Any, b1: Any = 0.9, b2: Any = 0.999, eps: Any = 1e-8, weight_decay:
         return new_p, {"m": m, "v": v, "t": t}
 
     return Optimizer(init, update, "adam", (("lr", lr), ("b1", b1), ("b2", b2), ("eps", eps),
-                                            ("weight_decay", weight_decay)))
+                                            ("weight_decay", weight_decay)), adam, ("lr", "b1", "b2"))
 
 
 def rmsprop(lr: Any, decay: Any = 0.9, eps: Any = 1e-8, momentum: Any = 0.0, weight_decay: Any = 0.0) -> Optimizer:
@@ -147,14 +169,14 @@ def rmsprop(lr: Any, decay: Any = 0.9, eps: Any = 1e-8, momentum: Any = 0.0, wei
         return new_p, {"s": s, "b": b}
 
     return Optimizer(init, update, "rmsprop", (("lr", lr), ("decay", decay), ("eps", eps),
-                                               ("momentum", momentum), ("weight_decay", weight_decay)))
+                                               ("momentum", momentum), ("weight_decay", weight_decay)),
+                     rmsprop, ("lr", "decay"))
 
 
-def _leafwise(fn: Callable, n_out: int, params: Any, trees: tuple, hyper: tuple) -> tuple:
-    """Apply ``fn(*tree_leaves, *hyper_values)`` per parameter array; return ``n_out`` params-shaped trees.
-
-    ``trees`` are containers shaped like ``params`` (grads, state, params); ``hyper`` are hyperparameters,
-    each shared or given per parameter array."""
+def _leafwise(fn: Callable, n_out: int, params: Any, trees: tuple, hparams: tuple) -> tuple:
+    """Apply ``fn(*tree_leaves, *hyperparameter_values)`` per parameter array; return ``n_out`` params-shaped
+    trees. ``trees`` are containers shaped like ``params`` (grads, state, params); ``hparams`` are
+    hyperparameters, each shared or given per parameter array."""
     leaves, td = flatten(params)
     columns = []
     for t in trees:
@@ -162,6 +184,10 @@ def _leafwise(fn: Callable, n_out: int, params: Any, trees: tuple, hyper: tuple)
         if t_def != td:
             raise ValueError(f"expected a container shaped like the parameters ({td}), got {t_def}")
         columns.append(t_leaves)
-    columns += [_per_param(h, td, len(leaves)) for h in hyper]
+    columns += [_per_param(h, td, len(leaves)) for h in hparams]
     outs = [fn(*xs) for xs in zip(*columns)]
     return tuple(td.unflatten([o[i] for o in outs]) for i in range(n_out))
+
+
+# Online hypergradient descent and hyperoptimizer stacks live in tinyad/online.py; exported here.
+from .online import HypergradientError, adam_hd, hyper, hyperparams_in_use, sgd_hd, sgdn_hd  # noqa: E402,F401
