@@ -200,8 +200,10 @@ def hyper(base: Optimizer, hyperopt: Optimizer, tune: Sequence[str] | None = Non
         return new_params, {"base": bstate, "u": u, "hyper": hstate, "prev": (grads, state["base"], params), "t": t}
 
     def levels(state: dict) -> list:
-        """Hyperparameters in use at every level, bottom first: [base's, (base's hyperoptimizer's, ...)]."""
-        ours = {k: _sigmoid(float(v)) if k in squashed else float(v) for k, v in state["u"].items()}
+        """Hyperparameters in use at every level, bottom first: [base's, (base's hyperoptimizer's, ...)];
+        each level lists all its numeric hyperparameters, the tuned ones at their current values."""
+        ours = {k: float(v) for k, v in base.hyperparams if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        ours.update({k: _sigmoid(float(v)) if k in squashed else float(v) for k, v in state["u"].items()})
         below = base.levels(state["base"]) if base.levels is not None else []
         return below + [ours]
 
