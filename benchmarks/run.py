@@ -106,6 +106,32 @@ def bench_steps(reps: int) -> dict:
     return {"t_np": t_np}
 
 
+# ---- online hypergradient descent --------------------------------------------------------------------
+def bench_online(reps: int) -> None:
+    print("\nonline tuning: one training step (gradient + update) of the MLP, divided by a plain SGD step")
+    d, p0 = w.setup()
+    X, Y = w.batch(d, 0)
+    opts = {
+        "sgd_hd": optim.sgd_hd(0.01, 1e-3),
+        "height-2 stack sgd/sgd": optim.hyper(optim.sgd(0.01), optim.sgd(1e-3)),
+        "height-3 stack sgd/sgd/sgd": optim.hyper(optim.hyper(optim.sgd(0.01), optim.sgd(1e-3)), optim.sgd(1e-6)),
+    }
+    aims = {"sgd_hd": 1.2, "height-2 stack sgd/sgd": 2.0}
+
+    def stepper(opt):
+        state = {"p": p0, "s": opt.init(p0)}
+        for _ in range(2):  # past the first step, so the hypergradient is taken
+            state["p"], state["s"] = w.tinyad_step(state["p"], state["s"], X, Y, opt)
+        return lambda: w.tinyad_step(state["p"], state["s"], X, Y, opt)
+
+    plain = stepper(optim.sgd(0.01))
+    for name, opt in opts.items():
+        t_plain, t = ratio_times(plain, stepper(opt), 100, reps)
+        aim = aims.get(name)
+        report("online", f"{name}: {t / t_plain:.2f}x a plain sgd step ({t * 1e3:.3f} vs {t_plain * 1e3:.3f} ms)",
+               check(t / t_plain, aim) if aim else "")
+
+
 # ---- whole hypergradient ----------------------------------------------------------------------------
 def peak_memory(f) -> int:
     gc.collect()
@@ -287,6 +313,7 @@ def main() -> None:
     print(f"tinyad {tinyad.__version__} benchmarks, {os.cpu_count()} cores, NumPy {np.__version__}")
     t_np = bench_steps(reps)["t_np"]
     bench_dispatch(reps)
+    bench_online(reps)
     bench_hypergradient(Ts, t_np)
     first = bench_first_call()
     bench_others(t_np, first)

@@ -49,3 +49,23 @@ def test_api_page_is_current(tmp_path, monkeypatch):
     monkeypatch.setattr(mod, "__file__", str(tmp_path / "make_api.py"))
     mod.main()
     assert (tmp_path / "api.md").read_text() == committed, "docs/api.md is stale: run python3 docs/make_api.py"
+
+
+@pytest.mark.slow
+def test_hd_demo_hd_beats_fixed_rates_and_starts_from_zero():
+    from tinyad.demos import hd
+
+    res = hd.main(["--steps", "150"])
+    for model in hd.models():
+        for base, tuned in (("SGD", "SGD-HD"), ("SGDN", "SGDN-HD"), ("Adam", "Adam-HD")):
+            assert res[(model, 1e-3, tuned)][1] <= res[(model, 1e-3, base)][1]
+            assert res[(model, 0.0, tuned)][1] < res[(model, 0.0, base)][1] - 0.5
+            assert res[(model, 0.0, tuned)][2][-1] > 0
+
+
+@pytest.mark.slow
+def test_stack_demo_spread_shrinks_with_height():
+    from tinyad.demos import stack
+
+    table = stack.main(["--steps", "150"])
+    assert table[1]["spread"] > table[2]["spread"] > table[3]["spread"]

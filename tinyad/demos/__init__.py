@@ -3,4 +3,6 @@
 DEMOS = {
     "quadratic": "tinyad.demos.quadratic",
     "mlp": "tinyad.demos.mlp",
+    "hd": "tinyad.demos.hd",
+    "stack": "tinyad.demos.stack",
 }

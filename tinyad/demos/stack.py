@@ -1,0 +1,88 @@
+"""Stacks of hyperoptimizers (Chandra et al. 2022): how much the initial learning rate matters at stack
+height 1 (plain SGD), 2 (SGD tuned by SGD) and 3 (that tuned by SGD again), on the digits MLP."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import numpy as np
+
+import tinyad
+from tinyad import datasets, nn, optim
+
+GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+KAPPA, GAMMA = 1e-3, 1e-3  # the hyper learning rates of levels 2 and 3
+
+
+def stack(height: int, lr0: float) -> optim.Optimizer:
+    opt = optim.sgd(lr0)
+    if height >= 2:
+        opt = optim.hyper(opt, optim.sgd(KAPPA))
+    if height >= 3:
+        opt = optim.hyper(opt, optim.sgd(GAMMA))
+    return opt
+
+
+def final_val_loss(opt, data, p0, steps: int) -> tuple[float, list]:
+    def loss(p, X, Y):
+        return nn.cross_entropy(nn.mlp(p, X), Y)
+
+    p, s = p0, opt.init(p0)
+    lrs = []
+    try:
+        for t in range(steps):
+            i = (100 * t) % len(data.X_train)
+            p, s = opt.update(tinyad.grad(loss)(p, data.X_train[i:i + 100], data.Y_train[i:i + 100]), s, p)
+            lrs.append(optim.hyperparams_in_use(opt, s)["lr"])
+    except optim.HypergradientError:
+        return float("inf"), lrs
+    v = float(loss(p, data.X_val, data.Y_val))
+    return (v if np.isfinite(v) else float("inf")), lrs
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(prog="tinyad demo stack", description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--plot", metavar="FILE", help="save validation loss against the initial learning rate")
+    args = ap.parse_args(argv)
+    data = datasets.digits()
+    p0 = nn.init_mlp((64, 128, 10), seed=0)
+    table = {}
+    print(f"MLP 64-128-10 on digits, {args.steps} SGD steps; levels 2 and 3 use hyper learning rates "
+          f"{KAPPA:g} and {GAMMA:g}\n")
+    print(f"{'height':>6} " + "".join(f"{'lr0=' + format(lr, 'g'):>11}" for lr in GRID) + f"{'spread':>9}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # overflow warnings from diverging runs
+        for h in (1, 2, 3):
+            runs = [final_val_loss(stack(h, lr), data, p0, args.steps) for lr in GRID]
+            vals = [v for v, _ in runs]
+            table[h] = {"val": vals, "lrs": [lrs for _, lrs in runs], "spread": max(vals) - min(vals)}
+            print(f"{h:>6} " + "".join(f"{v:>11.4f}" for v in vals) + f"{table[h]['spread']:>9.4f}")
+    print("\nspread = max - min of the final validation loss over the initial learning rates: it shrinks as "
+          "the stack grows.")
+    if args.plot:
+        _plot(table, args.plot)
+        print(f"plot saved to {args.plot}")
+    return table
+
+
+def _plot(table: dict, path: str) -> None:
+    from ..plotting import _plt
+
+    plt = _plt()
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for h, row in table.items():
+        a0.semilogx(GRID, row["val"], "o-", label=f"height {h}")
+    a0.set(xlabel="initial learning rate", ylabel="final validation loss", title="sensitivity to lr0")
+    a0.legend()
+    for h in (2, 3):
+        for lr0, lrs in zip(GRID, table[h]["lrs"]):
+            a1.semilogy(lrs, "-" if h == 2 else ":", color=plt.get_cmap("viridis")(GRID.index(lr0) / 4))
+    a1.set(xlabel="step", ylabel="learning rate", title="lr trajectories (solid: height 2, dotted: 3)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    main()
