@@ -75,6 +75,10 @@ def check(value: float, limit: float) -> str:
     return f"target <= {limit:g}: {'met' if value <= limit else 'NOT met'}"
 
 
+def check_at_least(value: float, limit: float) -> str:
+    return f"target >= {limit:g}: {'met' if value >= limit else 'NOT met'}"
+
+
 # ---- steps ------------------------------------------------------------------------------------------
 def bench_steps(reps: int) -> dict:
     print("\nplain and hybrid training steps (MLP 64-128-10, batch 100, float64)")
@@ -130,6 +134,38 @@ def bench_online(reps: int) -> None:
         aim = aims.get(name)
         report("online", f"{name}: {t / t_plain:.2f}x a plain sgd step ({t * 1e3:.3f} vs {t_plain * 1e3:.3f} ms)",
                check(t / t_plain, aim) if aim else "")
+
+
+# ---- exactly reversible learning ------------------------------------------------------------------------
+def bench_reversible() -> None:
+    print("\nexactly reversible learning (MLP 64-50-10, SGD momentum 0.9): memory of the reversible run vs "
+          "storing the trajectory")
+    from tinyad import nn
+    from tinyad import reversible as R
+
+    d, _ = w.setup()
+    p0 = nn.init_mlp((64, 50, 10), seed=0)
+
+    def train_loss(p, meta, t):
+        X, Y = w.batch(d, t)
+        return w.loss(p, X, Y)
+
+    R.ReversibleSGD(train_loss, np.full(2, 0.05), 0.9).forward(p0)  # compile the kernels outside the timing
+    for T in (100, 1000):
+        run = R.ReversibleSGD(train_loss, np.full(T, 0.05), 0.9)
+        t0 = time.perf_counter()
+        state, layout = run.forward(p0)
+        t_fwd = time.perf_counter() - t0
+        traj = 2 * T * state.w.nbytes
+        bits = state.information_bits() / (T * state.w.size)
+        t0 = time.perf_counter()
+        run.backward(state, layout)
+        t_back = time.perf_counter() - t0
+        report("reversible", f"T={T:>5}: {state.nbytes() / 2**10:8.1f} KiB (final state + buffer + "
+               f"{sum(len(i) for _, i, _ in state.spills)} spilled words) vs trajectory {traj / 2**20:7.2f} MiB: "
+               f"{traj / state.nbytes():6.0f}x smaller; buffer {bits:.3f} bits/param/step "
+               f"(log2(1/0.9) = {np.log2(10 / 9):.3f}); forward {t_fwd:.2f} s, exact backward {t_back:.2f} s",
+               check_at_least(traj / state.nbytes(), 100) if T == 1000 else "")
 
 
 # ---- whole hypergradient ----------------------------------------------------------------------------
@@ -314,6 +350,7 @@ def main() -> None:
     t_np = bench_steps(reps)["t_np"]
     bench_dispatch(reps)
     bench_online(reps)
+    bench_reversible()
     bench_hypergradient(Ts, t_np)
     first = bench_first_call()
     bench_others(t_np, first)

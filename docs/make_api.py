@@ -5,7 +5,7 @@ from pathlib import Path
 
 import tinyad
 import tinyad.numpy as tnp
-from tinyad import datasets, hyper, nn, optim, testing
+from tinyad import datasets, hyper, nn, optim, reversible, testing
 
 SECTIONS = [
     ("tinyad", tinyad, ["grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "hvp",
@@ -14,6 +14,8 @@ SECTIONS = [
     ("tinyad.optim", optim, ["Optimizer", "sgd", "adam", "rmsprop", "sgd_hd", "sgdn_hd", "adam_hd", "hyper",
                              "hyperparams_in_use", "HypergradientError"]),
     ("tinyad.hyper", hyper, ["hypergrad", "optimize", "Result", "default_constraint", "HypergradientWarning"]),
+    ("tinyad.reversible", reversible, ["hypergrad", "ReversibleSGD", "Hypergradients", "as_rational",
+                                       "ExactArithmeticError", "RecoveryError"]),
     ("tinyad.testing", testing, ["check_grads"]),
     ("tinyad.nn", nn, ["init_mlp", "mlp", "cross_entropy", "accuracy"]),
     ("tinyad.datasets", datasets, ["digits"]),

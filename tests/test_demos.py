@@ -69,3 +69,12 @@ def test_stack_demo_spread_shrinks_with_height():
 
     table = stack.main(["--steps", "150"])
     assert table[1]["spread"] > table[2]["spread"] > table[3]["spread"]
+
+
+@pytest.mark.slow
+def test_reversible_demo_improves_both_objectives():
+    from tinyad.demos import reversible
+
+    res = reversible.main(["--T", "30", "--meta-steps", "3", "--distil-meta-steps", "6"])
+    assert res["schedule"]["history"][-1] < res["schedule"]["history"][0]
+    assert res["distillation"]["history"][-1] < res["distillation"]["history"][0] - 0.3

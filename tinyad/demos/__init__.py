@@ -5,4 +5,5 @@ DEMOS = {
     "mlp": "tinyad.demos.mlp",
     "hd": "tinyad.demos.hd",
     "stack": "tinyad.demos.stack",
+    "reversible": "tinyad.demos.reversible",
 }
