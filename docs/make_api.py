@@ -29,6 +29,17 @@ def signature(obj):
         return "(...)"
 
 
+CONSTANTS = {"array", "asarray", "zeros", "ones", "empty", "eye", "full", "arange", "linspace", "ndarray", "float32",
+             "float64", "int32", "int64", "random"}
+INTERNAL = {"Any", "getitem", "scatter_add"}
+
+
+def public_numpy_names() -> list:
+    """What tinyad.numpy offers beyond NumPy's constants: no private, internal or primitive-object names."""
+    return [n for n in sorted(dir(tnp)) if not n.startswith("_") and callable(getattr(tnp, n))
+            and n not in CONSTANTS | INTERNAL and not n.endswith(("_p", "_of"))]
+
+
 def main() -> None:
     out = ["# API", "", "Generated from the docstrings by `python3 docs/make_api.py`.", ""]
     for title, mod, names in SECTIONS:
@@ -38,10 +49,7 @@ def main() -> None:
             target = obj.impl if isinstance(obj, tinyad.Primitive) else obj
             out += [f"### `{title}.{n}{signature(target)}`", "", inspect.getdoc(obj) or "", ""]
     out += ["## tinyad.numpy", "", inspect.getdoc(tnp) or "", "",
-            "Differentiable: " + ", ".join(f"`{n}`" for n in sorted(dir(tnp)) if not n.startswith("_")
-                                          and callable(getattr(tnp, n)) and n not in ("array", "asarray", "zeros",
-                                          "ones", "empty", "eye", "full", "arange", "linspace", "ndarray",
-                                          "float32", "float64", "int32", "int64")) + ".", "",
+            "Functions: " + ", ".join(f"`{n}`" for n in public_numpy_names()) + ".", "",
             "Constants and constructors from NumPy (no derivative): `array`, `asarray`, `zeros`, `ones`, `empty`, "
             "`eye`, `full`, `arange`, `linspace`, `random`, `pi`, `e`, `inf`, `nan`, `newaxis`, dtypes.", ""]
     Path(__file__).with_name("api.md").write_text("\n".join(out))

@@ -45,3 +45,57 @@ def test_softmax_sums_to_one_and_is_stable(axis):
     s = tnp.softmax(x, axis=axis % 2)
     np.testing.assert_allclose(np.sum(s, axis=axis % 2), 1.0)
     assert np.all(np.isfinite(tinyad.jacrev(lambda a: tnp.softmax(a, axis=1))(x)))
+
+
+X34 = np.random.default_rng(3).standard_normal((3, 4))
+V5 = np.random.default_rng(4).standard_normal(5)
+ARRAY_FUNCS = {  # name: (tinyad function, the NumPy function it must equal)
+    "moveaxis": (lambda a: tnp.moveaxis(a, 0, 1), lambda a: np.moveaxis(a, 0, 1)),
+    "take": (lambda a: tnp.take(a, [0, 2, 2], axis=1), lambda a: np.take(a, [0, 2, 2], axis=1)),
+    "take_along_axis": (lambda a: tnp.take_along_axis(a, np.argsort(X34, 1), 1),
+                        lambda a: np.take_along_axis(a, np.argsort(X34, 1), 1)),
+    "repeat": (lambda a: tnp.repeat(a, 2, axis=0), lambda a: np.repeat(a, 2, axis=0)),
+    "tile": (lambda a: tnp.tile(a, (2, 1, 2)), lambda a: np.tile(a, (2, 1, 2))),
+    "array_split": (lambda a: tnp.array_split(a, 3, axis=1)[1], lambda a: np.array_split(a, 3, axis=1)[1]),
+    "split": (lambda a: tnp.split(a, 2, axis=1)[1], lambda a: np.split(a, 2, axis=1)[1]),
+    "hstack": (lambda a: tnp.hstack([a, a * 2]), lambda a: np.hstack([a, a * 2])),
+    "vstack": (lambda a: tnp.vstack([a[0], a[1]]), lambda a: np.vstack([a[0], a[1]])),
+    "atleast_3d": (lambda a: tnp.atleast_3d(a[0]), lambda a: np.atleast_3d(a[0])),
+    "flip": (lambda a: tnp.flip(a, 1), lambda a: np.flip(a, 1)),
+    "roll": (lambda a: tnp.roll(a, 1, axis=1), lambda a: np.roll(a, 1, axis=1)),
+    "roll_flat": (lambda a: tnp.roll(a, 5), lambda a: np.roll(a, 5)),
+    "rot90": (lambda a: tnp.rot90(a, 3), lambda a: np.rot90(a, 3)),
+    "pad": (lambda a: tnp.pad(a, ((1, 0), (2, 1)), constant_values=2.0),
+            lambda a: np.pad(a, ((1, 0), (2, 1)), constant_values=2.0)),
+    "diagonal": (lambda a: tnp.diagonal(a, 1), lambda a: np.diagonal(a, 1)),
+    "diag": (lambda a: tnp.diag(a[0], -1), lambda a: np.diag(a[0], -1)),
+    "trace": (lambda a: tnp.trace(a), lambda a: np.trace(a)),
+    "tril_triu": (lambda a: tnp.tril(a) + tnp.triu(a, 1), lambda a: np.tril(a) + np.triu(a, 1)),
+    "meshgrid": (lambda a: tnp.meshgrid(a[0], a[1, :3])[1], lambda a: np.meshgrid(a[0], a[1, :3])[1]),
+    "var_std": (lambda a: tnp.var(a, axis=0, ddof=1) + tnp.std(a), lambda a: np.var(a, axis=0, ddof=1) + np.std(a)),
+    "prod": (lambda a: tnp.prod(a, axis=1) + tnp.prod(a[0]), lambda a: np.prod(a, axis=1) + np.prod(a[0])),
+    "cumprod": (lambda a: tnp.cumprod(a, axis=1), lambda a: np.cumprod(a, axis=1)),
+    "sort": (lambda a: tnp.sort(a), lambda a: np.sort(a)),
+    "tensordot": (lambda a: tnp.tensordot(a, a, axes=([1], [1])), lambda a: np.tensordot(a, a, axes=([1], [1]))),
+    "dot_ranks": (lambda a: tnp.dot(tnp.reshape(a, (3, 2, 2)), a[:2]),
+                  lambda a: np.dot(np.reshape(a, (3, 2, 2)), a[:2])),
+    "inner": (lambda a: tnp.inner(a, a), lambda a: np.inner(a, a)),
+    "norms": (lambda a: tnp.norm(a) + tnp.norm(a[0], 1) + tnp.norm(a[1], np.inf) + tnp.norm(a[2], 3),
+              lambda a: np.linalg.norm(a) + np.linalg.norm(a[0], 1) + np.linalg.norm(a[1], np.inf)
+              + np.linalg.norm(a[2], 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ARRAY_FUNCS))
+def test_array_function_equals_numpy_and_has_right_derivatives(name):
+    ours, theirs = ARRAY_FUNCS[name]
+    np.testing.assert_allclose(ours(X34), theirs(X34), rtol=1e-13, atol=1e-14)
+    check_grads(ours, (X34,), order=2)
+
+
+def test_prod_and_cumprod_derivatives_with_zero_factors():
+    x = np.array([2.0, 0.0, 3.0, 0.0, 5.0])
+    np.testing.assert_allclose(tinyad.grad(tnp.prod)(x), [0.0, 0.0, 0.0, 0.0, 0.0])
+    x[3] = 4.0
+    np.testing.assert_allclose(tinyad.grad(tnp.prod)(x), [0.0, 120.0, 0.0, 0.0, 0.0])
+    check_grads(lambda a: tnp.cumprod(a), (x,), order=2)

@@ -128,6 +128,20 @@ def xent_case(data):
     return (z, y), losses.softmax_cross_entropy
 
 
+def cumsum_case(data):
+    (x,) = unary()(data)
+    axis = data.draw(st.integers(0, max(x.ndim - 1, 0)))
+    return (x,), lambda a: tnp.cumsum(a, axis=axis if x.ndim else None)
+
+
+def einsum_case(data):
+    spec, shapes = data.draw(st.sampled_from([
+        ("ij,jk->ik", [(2, 3), (3, 4)]), ("i,i->", [(3,), (3,)]), ("ij,k->ijk", [(2, 2), (3,)]),
+        ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]), ("ij->j", [(3, 2)]), ("ij,jk,kl->il", [(2, 2), (2, 3), (3, 2)]),
+    ]))
+    return tuple(data.draw(tst.arrays(s)) for s in shapes), lambda *ops: tnp.einsum(spec, *ops)
+
+
 CASES = {
     "add": fixed(tnp.add, binary()),
     "subtract": fixed(tnp.subtract, binary()),
@@ -144,6 +158,21 @@ CASES = {
     "cos": fixed(tnp.cos, unary()),
     "tanh": fixed(tnp.tanh, unary()),
     "abs": fixed(tnp.abs, unary(avoid=(0.0,))),
+    "tan": fixed(tnp.tan, unary(-1.2, 1.2)),
+    "arcsin": fixed(tnp.arcsin, unary(-0.9, 0.9)),
+    "arccos": fixed(tnp.arccos, unary(-0.9, 0.9)),
+    "arctan": fixed(tnp.arctan, unary()),
+    "arctan2": fixed(tnp.arctan2, binary(0.3, 2.0)),
+    "sinh": fixed(tnp.sinh, unary()),
+    "cosh": fixed(tnp.cosh, unary()),
+    "arcsinh": fixed(tnp.arcsinh, unary()),
+    "log2": fixed(tnp.log2, unary(0.2, 3.0)),
+    "log10": fixed(tnp.log10, unary(0.2, 3.0)),
+    "exp2": fixed(tnp.exp2, unary()),
+    "expm1": fixed(tnp.expm1, unary()),
+    "reciprocal": fixed(tnp.reciprocal, unary(avoid=(0.0,), lo=-2.0, hi=2.0)),
+    "hypot": fixed(tnp.hypot, binary(0.3, 2.0)),
+    "fmod": fixed(tnp.fmod, binary(0.1, 0.9, 1.0, 2.0)),
     "maximum": fixed(tnp.maximum, separated_pair),
     "minimum": fixed(tnp.minimum, separated_pair),
     "where": where_case,
@@ -158,6 +187,8 @@ CASES = {
     "scatter_add": scatter_case,
     "concatenate": concat_case,
     "softmax_cross_entropy": xent_case,
+    "cumsum": cumsum_case,
+    "einsum": einsum_case,
     "astype": fixed(lambda a: tnp.astype(a, np.float64), unary()),
 }
 

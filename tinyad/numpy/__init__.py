@@ -38,36 +38,57 @@ from ..primitive import ndim_of, shape_of
 from ..primitives.elementwise import (  # noqa: F401
     abs,
     add,
+    arccos,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
     ceil,
     cos,
+    cosh,
     divide,
     equal,
     exp,
+    exp2,
+    expm1,
     floor,
+    floor_divide,
+    fmod,
     greater,
     greater_equal,
+    hypot,
     isfinite,
+    isinf,
     isnan,
     less,
     less_equal,
     log,
     log1p,
+    log2,
+    log10,
     logical_and,
     logical_not,
     logical_or,
+    logical_xor,
     maximum,
     minimum,
+    mod,
     multiply,
     negative,
     not_equal,
     power,
+    reciprocal,
+    rint,
     round,
     sign,
     sin,
+    sinh,
     sqrt,
     square,
     subtract,
+    tan,
     tanh,
+    trunc,
 )
 from ..primitives.elementwise import where as _where
 from ..primitives.linalg import matmul
@@ -91,7 +112,9 @@ from ..primitives.special import argmax, argmin, ones_like, stop_gradient, zeros
 from ..tags import strip
 
 absolute = abs
+fabs = abs
 true_divide = divide
+remainder = mod
 
 
 def shape(x: Any) -> tuple:
@@ -160,16 +183,6 @@ def clip(x: Any, a_min: Any, a_max: Any) -> Any:
     return x
 
 
-def dot(a: Any, b: Any) -> Any:
-    """``dot`` for 0-, 1- and 2-d operands (higher ranks: use ``matmul`` or ``tensordot``-style reshapes)."""
-    if ndim_of(a) == 0 or ndim_of(b) == 0:
-        return multiply(a, b)
-    if ndim_of(a) > 2 or ndim_of(b) > 2:
-        raise ValueError(f"tinyad.numpy.dot supports operands of rank <= 2; got shapes {shape_of(a)} and "
-                         f"{shape_of(b)}. Use tnp.matmul for stacks of matrices.")
-    return matmul(a, b)
-
-
 def outer(a: Any, b: Any) -> Any:
     return multiply(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
@@ -220,3 +233,41 @@ def astype(x: Any, dtype: Any) -> Any:
     if dt.kind == "f":
         return astype_p(x, dtype=dt)
     return _np.asarray(strip(x)).astype(dt)
+
+
+from ..primitives.special import argsort, nonzero, searchsorted  # noqa: E402,F401
+from ._more import (  # noqa: E402,F401
+    array_split,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    cumprod,
+    cumsum,
+    diag,
+    diagonal,
+    einsum,
+    flip,
+    hstack,
+    inner,
+    meshgrid,
+    moveaxis,
+    norm,
+    pad,
+    prod,
+    repeat,
+    roll,
+    rot90,
+    sort,
+    split,
+    std,
+    take,
+    take_along_axis,
+    tensordot,
+    tile,
+    trace,
+    tril,
+    triu,
+    var,
+    vstack,
+)
+from ._more import dot_any as dot  # noqa: E402,F401

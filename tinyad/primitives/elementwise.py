@@ -85,3 +85,27 @@ where = _ew(
     lambda ans, c, x, y: _as_float(c),
     lambda ans, c, x, y: 1.0 - _as_float(c),
 )
+
+# ---- more transcendental functions (issue: NumPy coverage) ------------------------------------------
+tan = _ew(np.tan, "tan", lambda ans, x: 1.0 + square(ans))
+arcsin = _ew(np.arcsin, "arcsin", lambda ans, x: 1.0 / sqrt(1.0 - square(x)))
+arccos = _ew(np.arccos, "arccos", lambda ans, x: -1.0 / sqrt(1.0 - square(x)))
+arctan = _ew(np.arctan, "arctan", lambda ans, x: 1.0 / (1.0 + square(x)))
+arctan2 = _ew(np.arctan2, "arctan2",
+              lambda ans, y, x: x / (square(x) + square(y)), lambda ans, y, x: negative(y) / (square(x) + square(y)))
+sinh = _ew(np.sinh, "sinh", lambda ans, x: cosh(x))
+cosh = _ew(np.cosh, "cosh", lambda ans, x: sinh(x))
+arcsinh = _ew(np.arcsinh, "arcsinh", lambda ans, x: 1.0 / sqrt(square(x) + 1.0))
+log2 = _ew(np.log2, "log2", lambda ans, x: 1.0 / (x * np.log(2.0)))
+log10 = _ew(np.log10, "log10", lambda ans, x: 1.0 / (x * np.log(10.0)))
+exp2 = _ew(np.exp2, "exp2", lambda ans, x: ans * np.log(2.0))
+expm1 = _ew(np.expm1, "expm1", lambda ans, x: ans + 1.0)
+reciprocal = _ew(np.reciprocal, "reciprocal", lambda ans, x: negative(square(ans)))
+hypot = _ew(np.hypot, "hypot", lambda ans, x, y: x / ans, lambda ans, x, y: y / ans)
+fmod = _ew(np.fmod, "fmod", lambda ans, x, y: 1.0, lambda ans, x, y: negative(trunc(x / y)))
+trunc = _nd(np.trunc, "trunc")
+rint = _nd(np.rint, "rint")
+mod = _nd(np.mod, "mod")  # on integers (index arithmetic); for floats the derivative is 1 a.e. — use fmod
+floor_divide = _nd(np.floor_divide, "floor_divide")
+isinf = _nd(np.isinf, "isinf")
+logical_xor = _nd(np.logical_xor, "logical_xor")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..primitive import Primitive, ndim_of, shape_of
-from .shapes import reshape, transpose, unbroadcast
+from .shapes import PerOperand, reshape, transpose, unbroadcast
 
 
 def _swap_last(a):
@@ -62,3 +62,55 @@ matmul = Primitive(np.matmul, "matmul")
 matmul.defjvp(lambda g, ans, x, y: matmul(g, y), lambda g, ans, x, y: matmul(x, g))
 matmul.defvjp(_vjp_x, _vjp_y)
 matmul.defjvp_batched(_jvp_x_batched, _jvp_y_batched)
+
+
+# ---- einsum: multilinear in its operands --------------------------------------------------------------
+def parse_einsum(subscripts: str, n_operands: int) -> tuple[list[str], str]:
+    """'ij,jk->ik' -> (['ij', 'jk'], 'ik'); an implicit output is the once-occurring indices, sorted."""
+    if "." in subscripts:
+        raise NotImplementedError("tinyad.numpy.einsum: '...' (ellipsis) is not supported; spell the axes out")
+    lhs, _, rhs = subscripts.replace(" ", "").partition("->")
+    ins = lhs.split(",")
+    if len(ins) != n_operands:
+        raise ValueError(f"einsum: {subscripts!r} names {len(ins)} operands but {n_operands} were given")
+    for s in ins:
+        if len(set(s)) != len(s):
+            raise NotImplementedError(f"einsum: an index repeated within one operand ({s!r}) is not supported; use "
+                                      "tnp.diagonal / tnp.trace")
+    if not _:
+        counts = {c: lhs.count(c) for c in set(lhs) - {","}}
+        rhs = "".join(sorted(c for c, k in counts.items() if k == 1))
+    return ins, rhs
+
+
+def _einsum(*operands, subscripts):
+    return np.einsum(subscripts, *operands)
+
+
+def _einsum_vjp(i):
+    def rule(g, ans, *ops, subscripts):
+        ins, out = parse_einsum(subscripts, len(ops))
+        others = [s for j, s in enumerate(ins) if j != i]
+        present = set(out).union(*others) if others else set(out)
+        kept = "".join(c for c in ins[i] if c in present)
+        reduced = einsum_p(g, *[o for j, o in enumerate(ops) if j != i],
+                           subscripts=",".join([out] + others) + "->" + kept)
+        shape_i = shape_of(ops[i])
+        expanded = reshape(reduced, tuple(n if c in present else 1 for c, n in zip(ins[i], shape_i)))
+        from .shapes import broadcast_to
+
+        return broadcast_to(expanded, shape_i)
+
+    return rule
+
+
+def _einsum_jvp(i):
+    def rule(t, ans, *ops, subscripts):
+        return einsum_p(*[t if j == i else o for j, o in enumerate(ops)], subscripts=subscripts)
+
+    return rule
+
+
+einsum_p = Primitive(_einsum, "einsum")
+einsum_p.jvps = PerOperand(_einsum_jvp)
+einsum_p.vjps = PerOperand(_einsum_vjp)

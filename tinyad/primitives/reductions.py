@@ -84,3 +84,17 @@ def stack(xs, axis=0):
     ax = axis % nd
     parts = [reshape(x, shape_of(x)[:ax] + (1,) + shape_of(x)[ax:]) for x in xs]
     return concatenate(*parts, axis=ax)
+
+
+def _cumsum(x, *, axis):
+    return np.cumsum(x, axis=axis)
+
+
+def _flip(g, axis):
+    from .shapes import getitem
+
+    return getitem(g, idx=(slice(None),) * (axis % ndim_of(g)) + (slice(None, None, -1),))
+
+
+cumsum_p = Primitive(_cumsum, "cumsum", linear=True)
+cumsum_p.defvjp(lambda g, ans, x, axis: _flip(cumsum_p(_flip(g, axis), axis=axis), axis))

@@ -153,18 +153,23 @@ def _concat_vjp(i):
     return rule
 
 
-class _ConcatRules(tuple):
-    """One VJP per input, however many inputs a call has."""
+class PerOperand(tuple):
+    """Rules for a primitive with any number of operands: ``make(i)`` builds the rule for operand i."""
+
+    def __new__(cls, make):
+        obj = super().__new__(cls)
+        obj.make = make
+        return obj
 
     def __getitem__(self, i):
-        return _concat_vjp(i)
+        return self.make(i)
 
     def __len__(self):
         return 1 << 30
 
 
 concatenate = Primitive(_concatenate, "concatenate", linear=True)
-concatenate.vjps = _ConcatRules()
+concatenate.vjps = PerOperand(_concat_vjp)
 
 
 def _astype(x, *, dtype):

@@ -31,3 +31,7 @@ def _ones_like(x, dtype=None):
 
 zeros_like = Primitive(_zeros_like, "zeros_like", nondiff=True)
 ones_like = Primitive(_ones_like, "ones_like", nondiff=True)
+
+argsort = Primitive(np.argsort, "argsort", nondiff=True)
+nonzero = Primitive(np.nonzero, "nonzero", nondiff=True)
+searchsorted = Primitive(np.searchsorted, "searchsorted", nondiff=True)
