@@ -142,6 +142,46 @@ def einsum_case(data):
     return tuple(data.draw(tst.arrays(s)) for s in shapes), lambda *ops: tnp.einsum(spec, *ops)
 
 
+def square_matrix(data, batch=True):
+    n = data.draw(st.integers(1, 3))
+    lead = data.draw(st.sampled_from([(), (2,)])) if batch else ()
+    return data.draw(tst.arrays(lead + (n, n), -1.0, 1.0)) + 3.0 * np.eye(n)  # well conditioned
+
+
+def linalg_case(fn):
+    def draw(data):
+        return (square_matrix(data),), fn
+    return draw
+
+
+def solve_case(data):
+    a = square_matrix(data, batch=False)
+    b = data.draw(tst.arrays(data.draw(st.sampled_from([(a.shape[0],), (a.shape[0], 2)]))))
+    return (a, b), tnp.linalg.solve
+
+
+def spd_case(fn):
+    def draw(data):
+        m = square_matrix(data, batch=False)
+        return (m,), lambda x: fn(tnp.matmul(x, tnp.transpose(x)) + 3.0 * np.eye(m.shape[0]))
+    return draw
+
+
+def pinv_case(data):
+    m, n = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    a = data.draw(tst.arrays((m, n), -1.0, 1.0))
+    a = a + 2.0 * np.eye(m, n)  # full rank
+    return (a,), tnp.linalg.pinv
+
+
+def eigh_case(data):
+    n = data.draw(st.integers(1, 3))
+    spread = np.diag(np.arange(n) * 2.0)  # well-separated eigenvalues
+    m = data.draw(tst.arrays((n, n), -0.3, 0.3))
+    return (m,), lambda x: tnp.linalg.eigh(x + tnp.transpose(x) + spread)[0] + tnp.linalg.eigh(
+        x + tnp.transpose(x) + spread)[1] ** 2
+
+
 CASES = {
     "add": fixed(tnp.add, binary()),
     "subtract": fixed(tnp.subtract, binary()),
@@ -188,6 +228,13 @@ CASES = {
     "concatenate": concat_case,
     "softmax_cross_entropy": xent_case,
     "cumsum": cumsum_case,
+    "inv": linalg_case(tnp.linalg.inv),
+    "det": linalg_case(tnp.linalg.det),
+    "logabsdet": linalg_case(lambda a: tnp.linalg.slogdet(a)[1]),
+    "solve": solve_case,
+    "cholesky": spd_case(tnp.linalg.cholesky),
+    "eigh": eigh_case,
+    "pinv": pinv_case,
     "einsum": einsum_case,
     "astype": fixed(lambda a: tnp.astype(a, np.float64), unary()),
 }

@@ -236,6 +236,7 @@ def astype(x: Any, dtype: Any) -> Any:
 
 
 from ..primitives.special import argsort, nonzero, searchsorted  # noqa: E402,F401
+from . import linalg  # noqa: E402,F401
 from ._more import (  # noqa: E402,F401
     array_split,
     atleast_1d,
