@@ -171,3 +171,31 @@ def test_100k_op_chain_no_recursion_and_linear_time():
     h = 1e-6
     fd = (chain(x + np.array([h, 0]), 33_334) - chain(x - np.array([h, 0]), 33_334)) / (2 * h)
     assert g[0] == pytest.approx(fd, rel=1e-5, abs=1e-10)
+
+
+def test_boxes_behave_like_arrays():
+    def f(x):
+        y = x
+        y -= 1.0  # augmented assignment rebinds; the caller's x is untouched
+        y *= 2.0
+        assert len(y) == 3 and y.shape == (3,) and y.ndim == 1 and y.size == 3
+        rows = [r for r in y]  # iteration over the first axis
+        z = y.astype(np.float64).reshape(3, 1).T.ravel()
+        idx = (x > 1.5).astype(int)  # a cast to int is a constant (index arithmetic)
+        assert type(idx) is np.ndarray and idx.dtype.kind == "i"
+        return z.sum() + rows[0] * rows[2] + z.mean() + z.max() + z.min()
+
+    x = np.array([1.0, 2.0, 3.0])
+    x0 = x.copy()
+    g = tinyad.grad(f)(x)
+    np.testing.assert_array_equal(x, x0)
+    check = __import__("tinyad.testing", fromlist=["check_grads"]).check_grads
+    check(f, (x,), order=2)
+    assert g.shape == (3,)
+
+
+def test_array_conversion_of_a_box_is_refused_with_a_reason():
+    with pytest.raises(TypeError, match="silently drop its derivative"):
+        tinyad.grad(lambda x: np.asarray(x).sum())(np.ones(2))
+    with pytest.raises(TypeError, match="silently drop its derivative"):
+        tinyad.grad(lambda x: float(x))(1.0)

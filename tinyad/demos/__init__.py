@@ -6,4 +6,5 @@ DEMOS = {
     "hd": "tinyad.demos.hd",
     "stack": "tinyad.demos.stack",
     "reversible": "tinyad.demos.reversible",
+    "fluid": "tinyad.demos.fluid",
 }
