@@ -80,6 +80,13 @@ ARRAY_FUNCS = {  # name: (tinyad function, the NumPy function it must equal)
     "dot_ranks": (lambda a: tnp.dot(tnp.reshape(a, (3, 2, 2)), a[:2]),
                   lambda a: np.dot(np.reshape(a, (3, 2, 2)), a[:2])),
     "inner": (lambda a: tnp.inner(a, a), lambda a: np.inner(a, a)),
+    "abs_of_complex": (lambda a: tnp.abs(a + 1j * tnp.sin(a)), lambda a: np.abs(a + 1j * np.sin(a))),
+    "fft2_power": (lambda a: tnp.abs(tnp.fft.fft2(a)) ** 2, lambda a: np.abs(np.fft.fft2(a)) ** 2),
+    "ifft2_shift": (lambda a: tnp.real(tnp.fft.ifft2(tnp.fft.fftshift(a))),
+                    lambda a: np.real(np.fft.ifft2(np.fft.fftshift(a)))),
+    "spectral_filter": (lambda a: tnp.fft.irfft(tnp.fft.rfft(a) * np.exp(-np.arange(3.0)), n=4),
+                        lambda a: np.fft.irfft(np.fft.rfft(a) * np.exp(-np.arange(3.0)), n=4)),
+    "complex_matmul": (lambda a: tnp.abs(tnp.matmul(a, (a + 1j).T)), lambda a: np.abs(np.matmul(a, (a + 1j).T))),
     "norms": (lambda a: tnp.norm(a) + tnp.norm(a[0], 1) + tnp.norm(a[1], np.inf) + tnp.norm(a[2], 3),
               lambda a: np.linalg.norm(a) + np.linalg.norm(a[0], 1) + np.linalg.norm(a[1], np.inf)
               + np.linalg.norm(a[2], 3)),

@@ -182,6 +182,33 @@ def eigh_case(data):
         x + tnp.transpose(x) + spread)[1] ** 2
 
 
+def complex_case(fn, re_lo=-2.0):
+    """Elementwise functions of complex inputs (vjp/jvp take complex; grad takes real inputs only)."""
+    def draw(data):
+        shape = data.draw(tst.shapes())
+        re, im = data.draw(tst.arrays(shape, re_lo, 2.0)), data.draw(tst.arrays(shape))
+        return (tst.away_from(re, (0.0,), 0.2) + 1j * im,), fn
+    return draw
+
+
+def fft_case(fn, real_input=True):
+    def draw(data):
+        shape = data.draw(tst.shapes(min_dims=1))
+        x = data.draw(tst.arrays(shape))
+        if not real_input:
+            x = x + 1j * data.draw(tst.arrays(shape))
+        axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+        return (x,), lambda a: fn(a, axis=axis)
+    return draw
+
+
+def irfft_case(data):
+    shape = data.draw(tst.shapes(min_dims=1))
+    n = data.draw(st.integers(1, 5))
+    spectrum = np.fft.rfft(data.draw(tst.arrays(shape[:-1] + (n,))), axis=-1)
+    return (spectrum,), lambda c: tnp.fft.irfft(c, n=n)
+
+
 CASES = {
     "add": fixed(tnp.add, binary()),
     "subtract": fixed(tnp.subtract, binary()),
@@ -228,6 +255,14 @@ CASES = {
     "concatenate": concat_case,
     "softmax_cross_entropy": xent_case,
     "cumsum": cumsum_case,
+    "real": complex_case(tnp.real),
+    "imag": complex_case(tnp.imag),
+    "conj": complex_case(tnp.conj),
+    "angle": complex_case(tnp.angle, re_lo=0.3),  # away from the branch cut on the negative real axis
+    "fft": fft_case(tnp.fft.fft),
+    "ifft": fft_case(tnp.fft.ifft, real_input=False),
+    "rfft": fft_case(tnp.fft.rfft),
+    "irfft": irfft_case,
     "inv": linalg_case(tnp.linalg.inv),
     "det": linalg_case(tnp.linalg.det),
     "logabsdet": linalg_case(lambda a: tnp.linalg.slogdet(a)[1]),

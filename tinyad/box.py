@@ -161,11 +161,16 @@ class ArrayBox(Box):
     def __array_function__(self, func, types, args, kwargs):
         from . import numpy as tnp
 
-        fn = getattr(tnp, func.__name__, None)
-        if fn is None or fn is func:
+        namespace = tnp  # numpy.fft.* -> tinyad.numpy.fft.*, numpy.linalg.* -> tinyad.numpy.linalg.*
+        for sub in ("fft", "linalg"):
+            if func.__module__.startswith(f"numpy.{sub}"):
+                namespace = getattr(tnp, sub)
+        fn = getattr(namespace, func.__name__, None)
+        if fn is None or fn is func or not callable(fn) or isinstance(fn, type(tnp)):
+            public = "numpy." + ("" if namespace is tnp else namespace.__name__.rsplit(".", 1)[1] + ".")
             raise TypeError(
-                f"numpy.{func.__name__} was called on a tinyad {type(self).__name__}, and tinyad.numpy has no "
-                f"differentiable {func.__name__}. Use the tinyad.numpy operations (see docs/api.md), or "
+                f"{public}{func.__name__} was called on a tinyad {type(self).__name__}, and tinyad.numpy has no "
+                f"differentiable {func.__name__}. Use the tinyad.numpy operations (see docs/numpy.md), or "
                 "tinyad.stop_gradient(x) if the value is meant to be a constant."
             )
         return fn(*args, **kwargs)

@@ -88,18 +88,19 @@ class Primitive:
         A partial may be a number (1 for ``add``, -1 for ``negative``)."""
         assert self.elementwise, "partials define rules for elementwise primitives only"
 
-        def rule(d: Callable | float | None) -> Callable | None:
+        def rule(d: Callable | float | None, transpose: bool) -> Callable | None:
             if d is None:
                 return None
             if d == 1:
                 return lambda g, ans, *args, **kw: g
             if isinstance(d, (int, float)):
                 return lambda g, ans, *args, **kw: g * d
+            if transpose:  # for complex values the VJP multiplies by the conjugate derivative
+                return lambda g, ans, *args, **kw: g * conj_if_complex(d(ans, *args, **kw))
             return lambda g, ans, *args, **kw: g * d(ans, *args, **kw)
 
-        rules = tuple(rule(d) for d in partials)
-        self.jvps = rules
-        self.vjps = rules
+        self.jvps = tuple(rule(d, False) for d in partials)
+        self.vjps = tuple(rule(d, True) for d in partials)
         return self
 
     # ---- applying -------------------------------------------------------------------------------
@@ -166,3 +167,28 @@ def shape_of(x: Any) -> tuple:
 
 def ndim_of(x: Any) -> int:
     return len(shape_of(x))
+
+
+def is_complex(x: Any) -> bool:
+    """Whether the number under any boxes is complex (cheap for the common real case)."""
+    while isinstance(x, Box):
+        x = x._inner()
+    dt = getattr(x, "dtype", None)
+    return dt.kind == "c" if dt is not None else isinstance(x, complex)
+
+
+def conj_if_complex(x: Any) -> Any:
+    if not is_complex(x):
+        return x
+    from .primitives.elementwise import conj
+
+    return conj(x)
+
+
+def real_if_real(c: Any, x: Any) -> Any:
+    """A cotangent for ``x``: its real part when x is real (a real input only feels Re of a complex one)."""
+    if is_complex(c) and not is_complex(x):
+        from .primitives.elementwise import real
+
+        return real(c)
+    return c

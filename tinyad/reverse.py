@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .box import ArrayBox
-from .primitive import Primitive, shape_of
+from .primitive import Primitive, real_if_real, shape_of
 from .primitives.elementwise import add
 from .primitives.shapes import unbroadcast
 from .tags import Box, Trace
@@ -101,6 +101,7 @@ def backward(tape: list, seeds: list[tuple[Var, Any]], inputs: list[Var]) -> lis
                 c = prim.vjps[i](g, node._value, *args, **kwargs)
                 if prim.elementwise:
                     c = unbroadcast(c, shape_of(args[i]))
+                c = real_if_real(c, args[i])
                 parent._ct = c if parent._ct is None else add(parent._ct, c)
         return [v._ct for v in inputs]
     finally:  # leave no cotangent behind, even if a rule raised

@@ -22,7 +22,7 @@ from .tree import flatten, tree_map
 ArgNums = int | Sequence[int]
 
 
-def _check_differentiable(x: Any, what: str) -> Any:
+def _check_differentiable(x: Any, what: str, allow_complex: bool = False) -> Any:
     """Inputs to differentiate must be real floating point; say what to do otherwise."""
     if type(x) is float or isinstance(x, Box) or (type(x) is np.ndarray and x.dtype.kind == "f"):
         return x
@@ -38,7 +38,10 @@ def _check_differentiable(x: Any, what: str) -> Any:
             f"but derivatives need real floating-point inputs: pass a float (e.g. 3.0, or x.astype(float))."
         )
     if dt.kind == "c":
-        raise TypeError(f"{what} is complex ({dt}); tinyad differentiates real floating-point inputs only.")
+        if allow_complex:
+            return x
+        raise TypeError(f"{what} is complex ({dt}); grad differentiates real floating-point inputs only (complex "
+                        "values may appear inside the function, and vjp/jvp accept complex inputs).")
     if dt.kind != "f":
         raise TypeError(f"{what} has dtype {dt}; a real floating-point input is expected.")
     return x
@@ -72,7 +75,8 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     in_leaves, in_defs = [], []
     for i, p in enumerate(primals):
         leaves, td = flatten(p)
-        in_leaves.append([Var(_check_differentiable(x, f"argument {i} of {_name(f)}"), trace) for x in leaves])
+        in_leaves.append([Var(_check_differentiable(x, f"argument {i} of {_name(f)}", allow_complex=True), trace)
+                          for x in leaves])
         in_defs.append(td)
     with opened(trace):
         try:
@@ -177,7 +181,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, *, has_aux: bool = F
         raise ValueError(f"jvp: tangents have structure {t_def} but primals have {p_def}")
     k = None
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
-        _check_differentiable(p, f"primal {i} of jvp({_name(f)})")
+        _check_differentiable(p, f"primal {i} of jvp({_name(f)})", allow_complex=True)
         ps, ts = shape_of(p), shape_of(t)
         if batched:
             if len(ts) != len(ps) + 1 or ts[1:] != ps or (k is not None and ts[0] != k):
@@ -187,7 +191,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, *, has_aux: bool = F
         elif ts != ps:
             raise ValueError(f"jvp: tangent {i} has shape {ts} but its primal has shape {ps}")
     trace = ForwardTrace(k if batched else None)
-    boxed = [Dual(p, t if isinstance(t, Box) else np.asarray(t, dtype=np.result_type(t, float)), trace)
+    boxed = [Dual(p, t if isinstance(t, Box) else np.asarray(t, dtype=np.result_type(t, innermost(p), float)), trace)
              for p, t in zip(p_leaves, t_leaves)]
     with opened(trace):
         out = f(*p_def.unflatten(boxed))

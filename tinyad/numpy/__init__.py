@@ -235,8 +235,11 @@ def astype(x: Any, dtype: Any) -> Any:
     return _np.asarray(strip(x)).astype(dt)
 
 
+from ..primitives.elementwise import angle, conj, imag, real  # noqa: E402,F401
 from ..primitives.special import argsort, nonzero, searchsorted  # noqa: E402,F401
-from . import linalg  # noqa: E402,F401
+from . import fft, linalg  # noqa: E402,F401
+
+conjugate = conj
 from ._more import (  # noqa: E402,F401
     array_split,
     atleast_1d,

@@ -4,4 +4,4 @@ Files by kind: ``elementwise`` (with broadcasting), ``shapes`` (linear structura
 ``linalg`` (matmul), ``special`` (stop_gradient and constant makers).
 """
 
-from . import decompositions, elementwise, linalg, losses, reductions, shapes, special  # noqa: F401  (registers them all)
+from . import decompositions, elementwise, fft, linalg, losses, reductions, shapes, special  # noqa: F401,E501

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..primitive import Primitive
+from ..primitive import Primitive, is_complex
 
 
 def _ew(impl, name: str, *partials) -> Primitive:
@@ -67,7 +67,11 @@ cos = _ew(np.cos, "cos", lambda ans, x: negative(sin(x)))
 tanh = _ew(np.tanh, "tanh", lambda ans, x: 1.0 - square(ans))
 
 # ---- piecewise: derivative of the selected branch; ties split the gradient evenly (as JAX does) -----
-abs = _ew(np.abs, "abs", lambda ans, x: sign(x))  # noqa: A001 - the NumPy name
+abs = Primitive(np.abs, "abs", elementwise=True)  # noqa: A001 - the NumPy name
+# |x|' = sign(x); for complex z, d|z| = Re(conj(z/|z|) dz) and the cotangent is g z/|z| — written as
+# x / ans (not sign, a constant) because it varies with z and second derivatives need that.
+abs.defjvp(lambda g, ans, x: real(conj(x / ans) * g) if is_complex(x) else g * sign(x))
+abs.defvjp(lambda g, ans, x: g * (x / ans) if is_complex(x) else g * sign(x))
 
 
 def _pick(a, b):
@@ -109,3 +113,18 @@ mod = _nd(np.mod, "mod")  # on integers (index arithmetic); for floats the deriv
 floor_divide = _nd(np.floor_divide, "floor_divide")
 isinf = _nd(np.isinf, "isinf")
 logical_xor = _nd(np.logical_xor, "logical_xor")
+
+
+# ---- complex numbers: cotangent c of z means dL = Re(sum(conj(c) dz)) ---------------------------------
+real = Primitive(np.real, "real", elementwise=True)
+real.defjvp(lambda g, ans, x: real(g))
+real.defvjp(lambda g, ans, x: g)
+imag = Primitive(np.imag, "imag", elementwise=True)
+imag.defjvp(lambda g, ans, x: imag(g))
+imag.defvjp(lambda g, ans, x: g * 1j)
+conj = Primitive(np.conjugate, "conj", elementwise=True)
+conj.defjvp(lambda g, ans, x: conj(g))
+conj.defvjp(lambda g, ans, x: conj(g))
+angle = Primitive(np.angle, "angle", elementwise=True)
+angle.defjvp(lambda g, ans, x: imag(conj(x) * g) / square(abs(x)))
+angle.defvjp(lambda g, ans, x: g * 1j * x / square(abs(x)))

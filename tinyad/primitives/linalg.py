@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..primitive import Primitive, ndim_of, shape_of
+from ..primitive import Primitive, conj_if_complex, ndim_of, shape_of
 from .shapes import PerOperand, reshape, transpose, unbroadcast
 
 
@@ -22,6 +22,7 @@ def _as_matrices(x, y, g):
 
 
 def _vjp_x(g, ans, x, y):
+    y = conj_if_complex(y)  # the transpose of a complex map is its conjugate transpose
     if ndim_of(x) == 2 and ndim_of(y) == 2:  # the common case, without the promotions
         return matmul(g, _swap_last(y))
     x2, y2, g2 = _as_matrices(x, y, g)
@@ -29,6 +30,7 @@ def _vjp_x(g, ans, x, y):
 
 
 def _vjp_y(g, ans, x, y):
+    x = conj_if_complex(x)
     if ndim_of(x) == 2 and ndim_of(y) == 2:
         return matmul(_swap_last(x), g)
     x2, y2, g2 = _as_matrices(x, y, g)

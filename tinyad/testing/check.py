@@ -23,15 +23,19 @@ class GradientCheckError(AssertionError):
 
 
 def _leaves(t: Any) -> list[np.ndarray]:
-    return [np.asarray(innermost(x), dtype=float) for x in flatten(t)[0]]
+    return [np.asarray(innermost(x)) for x in flatten(t)[0]]
 
 
 def _inner(a: Any, b: Any) -> float:
-    return float(sum(np.sum(x * y) for x, y in zip(_leaves(a), _leaves(b))))
+    """The real inner product Re <a, b> (complex values count as pairs of reals)."""
+    return float(sum(np.real(np.sum(np.conj(x) * y)) for x, y in zip(_leaves(a), _leaves(b))))
 
 
 def _random_like(tree: Any, rng: np.random.Generator) -> Any:
-    return tree_map(lambda x: rng.standard_normal(shape_of(x)), tree)
+    def one(x):
+        r = rng.standard_normal(shape_of(x))
+        return r + 1j * rng.standard_normal(shape_of(x)) if np.iscomplexobj(innermost(x)) else r
+    return tree_map(one, tree)
 
 
 def check_grads(
@@ -60,7 +64,7 @@ def check_grads(
     def along(t: float) -> Any:
         return f(*tree_map(lambda x, d: x + t * d, args, v))
 
-    numeric = tree_map(lambda a, b: (np.asarray(a, float) - np.asarray(b, float)) / (2 * eps), along(eps), along(-eps))
+    numeric = tree_map(lambda a, b: (np.asarray(a) - np.asarray(b)) / (2 * eps), along(eps), along(-eps))
     n = len(args)
     name = getattr(f, "__name__", "f")
 

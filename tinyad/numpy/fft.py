@@ -1,0 +1,56 @@
+"""``tinyad.numpy.fft``: fft, ifft, fft2, ifft2, rfft, irfft, fftshift, ifftshift (differentiable).
+
+Only the default normalisation and no ``n`` padding argument for fft/ifft/rfft (irfft takes ``n``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..primitive import ndim_of, shape_of
+from ..primitives import fft as _p
+from ._more import roll
+
+fftfreq = __import__("numpy").fft.fftfreq
+rfftfreq = __import__("numpy").fft.rfftfreq
+
+
+def fft(a: Any, axis: int = -1) -> Any:
+    return _p.fft(a, axis=axis)
+
+
+def ifft(a: Any, axis: int = -1) -> Any:
+    return _p.ifft(a, axis=axis)
+
+
+def fft2(a: Any, axes: tuple = (-2, -1)) -> Any:
+    return fft(fft(a, axes[0]), axes[1])
+
+
+def ifft2(a: Any, axes: tuple = (-2, -1)) -> Any:
+    return ifft(ifft(a, axes[0]), axes[1])
+
+
+def rfft(a: Any, axis: int = -1) -> Any:
+    return _p.rfft(a, axis=axis)
+
+
+def irfft(a: Any, n: int | None = None, axis: int = -1) -> Any:
+    return _p.irfft(a, n=n, axis=axis)
+
+
+def _axes(axes: Any, nd: int) -> list:
+    if axes is None:
+        return list(range(nd))
+    return [axes] if isinstance(axes, int) else list(axes)
+
+
+def fftshift(x: Any, axes: Any = None) -> Any:
+    for ax in _axes(axes, ndim_of(x)):
+        x = roll(x, shape_of(x)[ax] // 2, ax)
+    return x
+
+
+def ifftshift(x: Any, axes: Any = None) -> Any:
+    for ax in _axes(axes, ndim_of(x)):
+        x = roll(x, -(shape_of(x)[ax] // 2), ax)
+    return x
