@@ -25,7 +25,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as _np
+
 from .tags import Box, leaked_error, strip
+
+_ndarray, _float64 = _np.ndarray, _np.float64
 
 REGISTRY: dict[str, "Primitive"] = {}
 
@@ -160,9 +164,7 @@ def shape_of(x: Any) -> tuple:
     try:
         return x.shape
     except AttributeError:
-        import numpy as np
-
-        return np.shape(x)
+        return _np.shape(x)
 
 
 def ndim_of(x: Any) -> int:
@@ -170,7 +172,12 @@ def ndim_of(x: Any) -> int:
 
 
 def is_complex(x: Any) -> bool:
-    """Whether the number under any boxes is complex (cheap for the common real case)."""
+    """Whether the number under any boxes is complex (exact-type checks first: the common case is real)."""
+    t = type(x)
+    if t is _ndarray:
+        return x.dtype.kind == "c"
+    if t is float or t is _float64:
+        return False
     while isinstance(x, Box):
         x = x._inner()
     dt = getattr(x, "dtype", None)
@@ -187,6 +194,8 @@ def conj_if_complex(x: Any) -> Any:
 
 def real_if_real(c: Any, x: Any) -> Any:
     """A cotangent for ``x``: its real part when x is real (a real input only feels Re of a complex one)."""
+    if type(c) is _ndarray and c.dtype.kind != "c":
+        return c
     if is_complex(c) and not is_complex(x):
         from .primitives.elementwise import real
 

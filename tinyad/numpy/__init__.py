@@ -109,7 +109,7 @@ from ..primitives.shapes import (
     concatenate as _concatenate,
 )
 from ..primitives.special import argmax, argmin, ones_like, stop_gradient, zeros_like  # noqa: F401
-from ..tags import strip
+from ..tags import strip as _strip
 
 absolute = abs
 fabs = abs
@@ -171,7 +171,7 @@ def where(condition: Any, x: Any, y: Any) -> Any:
     NaN trap: both branches are computed, and the unselected branch's derivative is multiplied by 0 —
     0 * inf = NaN. Guard the input, not just the output: ``tnp.where(x > 0, tnp.log(tnp.where(x > 0, x,
     1.0)), 0.0)``."""
-    return _where(strip(condition), x, y)
+    return _where(_strip(condition), x, y)
 
 
 def clip(x: Any, a_min: Any, a_max: Any) -> Any:
@@ -232,7 +232,7 @@ def astype(x: Any, dtype: Any) -> Any:
     dt = _np.dtype(dtype)
     if dt.kind == "f":
         return astype_p(x, dtype=dt)
-    return _np.asarray(strip(x)).astype(dt)
+    return _np.asarray(_strip(x)).astype(dt)
 
 
 from ..primitives.elementwise import angle, conj, imag, real  # noqa: E402,F401

@@ -4,53 +4,54 @@ Only the default normalisation and no ``n`` padding argument for fft/ifft/rfft (
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any as _Any
 
-from ..primitive import ndim_of, shape_of
+from ..primitive import ndim_of as _ndim_of
+from ..primitive import shape_of as _shape_of
 from ..primitives import fft as _p
-from ._more import roll
+from ._more import roll as _roll
 
 fftfreq = __import__("numpy").fft.fftfreq
 rfftfreq = __import__("numpy").fft.rfftfreq
 
 
-def fft(a: Any, axis: int = -1) -> Any:
+def fft(a: _Any, axis: int = -1) -> _Any:
     return _p.fft(a, axis=axis)
 
 
-def ifft(a: Any, axis: int = -1) -> Any:
+def ifft(a: _Any, axis: int = -1) -> _Any:
     return _p.ifft(a, axis=axis)
 
 
-def fft2(a: Any, axes: tuple = (-2, -1)) -> Any:
+def fft2(a: _Any, axes: tuple = (-2, -1)) -> _Any:
     return fft(fft(a, axes[0]), axes[1])
 
 
-def ifft2(a: Any, axes: tuple = (-2, -1)) -> Any:
+def ifft2(a: _Any, axes: tuple = (-2, -1)) -> _Any:
     return ifft(ifft(a, axes[0]), axes[1])
 
 
-def rfft(a: Any, axis: int = -1) -> Any:
+def rfft(a: _Any, axis: int = -1) -> _Any:
     return _p.rfft(a, axis=axis)
 
 
-def irfft(a: Any, n: int | None = None, axis: int = -1) -> Any:
+def irfft(a: _Any, n: int | None = None, axis: int = -1) -> _Any:
     return _p.irfft(a, n=n, axis=axis)
 
 
-def _axes(axes: Any, nd: int) -> list:
+def _axes(axes: _Any, nd: int) -> list:
     if axes is None:
         return list(range(nd))
     return [axes] if isinstance(axes, int) else list(axes)
 
 
-def fftshift(x: Any, axes: Any = None) -> Any:
-    for ax in _axes(axes, ndim_of(x)):
-        x = roll(x, shape_of(x)[ax] // 2, ax)
+def fftshift(x: _Any, axes: _Any = None) -> _Any:
+    for ax in _axes(axes, _ndim_of(x)):
+        x = _roll(x, _shape_of(x)[ax] // 2, ax)
     return x
 
 
-def ifftshift(x: Any, axes: Any = None) -> Any:
-    for ax in _axes(axes, ndim_of(x)):
-        x = roll(x, -(shape_of(x)[ax] // 2), ax)
+def ifftshift(x: _Any, axes: _Any = None) -> _Any:
+    for ax in _axes(axes, _ndim_of(x)):
+        x = _roll(x, -(_shape_of(x)[ax] // 2), ax)
     return x

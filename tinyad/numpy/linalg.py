@@ -7,24 +7,27 @@ triangle; ``cholesky`` likewise takes a symmetric positive-definite input.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any as _Any
 
 import numpy as _np
 
-from ..primitives.decompositions import cholesky, det, eigh_packed, inv, logabsdet, pinv, solve  # noqa: F401
-from ..primitives.shapes import getitem
-from ..tags import strip
+from ..primitives.decompositions import cholesky, det, inv, pinv, solve  # noqa: F401
+from ..primitives.decompositions import eigh_packed as _eigh_packed
+from ..primitives.decompositions import logabsdet as _logabsdet
+from ..primitives.shapes import getitem as _getitem
+from ..tags import strip as _strip
 from ._more import norm  # noqa: F401
 
 LinAlgError = _np.linalg.LinAlgError
 
 
-def slogdet(a: Any) -> tuple:
+def slogdet(a: _Any) -> tuple:
     """(sign, log|det a|): the sign is a constant; the log-determinant is differentiable."""
-    return _np.linalg.slogdet(strip(a))[0], logabsdet(a)
+    return _np.linalg.slogdet(_strip(a))[0], _logabsdet(a)
 
 
-def eigh(a: Any) -> tuple:
+def eigh(a: _Any) -> tuple:
     """(eigenvalues w ascending, eigenvectors V as columns) of a symmetric matrix."""
-    packed = eigh_packed(a)
-    return getitem(packed, idx=(Ellipsis, 0, slice(None))), getitem(packed, idx=(Ellipsis, slice(1, None), slice(None)))
+    packed = _eigh_packed(a)
+    return (_getitem(packed, idx=(Ellipsis, 0, slice(None))),
+            _getitem(packed, idx=(Ellipsis, slice(1, None), slice(None))))
