@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--size", type=int, default=24)
     ap.add_argument("--steps", type=int, default=12, help="simulation steps")
     ap.add_argument("--iterations", type=int, default=40, help="optimisation steps on the initial velocity")
-    ap.add_argument("--plot", metavar="FILE", default=None, help="save before/after frames (default: none)")
+    ap.add_argument("--plot", metavar="FILE", default="fluid.png", help="where to save the before/after frames")
+    ap.add_argument("--no-plot", action="store_true", help="do not save the picture")
     args = ap.parse_args(argv)
     n = args.size
     smoke0 = blob(n, n * 0.5, n * 0.5, n * 0.18)
@@ -94,11 +95,14 @@ def main(argv: list[str] | None = None) -> dict:
         if it < args.iterations:
             v, state = opt.update(g, state, v)
     print(f"distance {losses[0]:.5f} -> {losses[-1]:.5f} ({100 * (1 - losses[-1] / losses[0]):.0f}% lower)")
-    if args.plot:
+    if args.plot and not args.no_plot:
         _, before = simulate(np.zeros((n, n)), np.zeros((n, n)), smoke0, args.steps, keep_frames=True)
         _, after = simulate(v[0], v[1], smoke0, args.steps, keep_frames=True)
-        _plot(before, after, target, args.plot)
-        print(f"plot saved to {args.plot}")
+        try:
+            _plot(before, after, target, args.plot)
+            print(f"before/after frames saved to {args.plot}")
+        except ImportError as e:
+            print(f"(no picture: {e})")
     return {"losses": losses, "velocity": v}
 
 
