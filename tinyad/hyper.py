@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import numpy as tnp
 from .optim import Optimizer
 from .primitive import shape_of
 from .tags import innermost
@@ -79,11 +80,6 @@ POSITIVE = re.compile(r"(^|[._\[])(lr|alpha|learning_rate|wd|weight_decay|l2|eps
 UNIT = re.compile(r"(^|[._\[])(mu|momentum|beta\d?|b1|b2|gamma|decay|rho)($|[._\]\d])", re.I)
 
 
-def _tnp():
-    from . import numpy as tnp
-    return tnp
-
-
 class Constraint:
     """A map from an unconstrained real ``u`` to a valid hyperparameter, and back."""
 
@@ -102,7 +98,7 @@ class Positive(Constraint):
     name = "positive"
 
     def forward(self, u):
-        return _tnp().exp(u)
+        return tnp.exp(u)
 
     def inverse(self, h):
         if np.any(np.asarray(h) <= 0):
@@ -116,7 +112,7 @@ class Unit(Constraint):
     name = "unit"
 
     def forward(self, u):
-        return 1.0 / (1.0 + _tnp().exp(-u))
+        return 0.5 * (1.0 + tnp.tanh(0.5 * u))  # the logistic function, no overflow
 
     def inverse(self, h):
         h = np.asarray(h, dtype=float)

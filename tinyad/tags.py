@@ -66,15 +66,6 @@ def leaked_error(box: Box, where: str) -> LeakedBoxError:
     )
 
 
-def top_box(args: tuple) -> Box | None:
-    """The box with the newest trace among ``args`` (None if there is none)."""
-    top = None
-    for a in args:
-        if isinstance(a, Box) and (top is None or a._trace.id > top._trace.id):
-            top = a
-    return top
-
-
 def strip(x: Any) -> Any:
     """Remove every level of boxing: the plain float/ndarray underneath (a constant for every trace)."""
     while isinstance(x, Box):

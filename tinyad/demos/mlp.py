@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 import tinyad
 from tinyad import datasets, hyper, nn, optim
 
@@ -66,10 +64,6 @@ def main(argv: list[str] | None = None) -> hyper.Result:
         res.plot(args.plot, title=f"digits MLP, T={args.T}")
         print(f"plot saved to {args.plot}")
     return res
-
-
-def accuracy_after(run_params, data) -> float:  # pragma: no cover - helper for notebooks
-    return float(np.mean(np.argmax(nn.mlp(run_params, data.X_val), 1) == np.argmax(data.Y_val, 1)))
 
 
 if __name__ == "__main__":
