@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .box import ArrayBox
 from .primitive import Primitive, ndim_of, shape_of
 from .primitives.elementwise import add
@@ -54,8 +56,6 @@ class ForwardTrace(Trace):
         self.k = k
 
     def _zeros(self, x: Any) -> Any:
-        import numpy as np
-
         shape = shape_of(x)
         return np.zeros(shape if self.k is None else (self.k,) + shape)
 
