@@ -143,6 +143,7 @@ def test_bad_input_is_named():
         optim.hyper(optim.sgd(0.1, momentum=1.0), optim.sgd(1e-3))
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
 def test_nan_hypergradient_raises_with_the_step():
     def bad(p):
         return tnp.sum(tnp.sqrt(p["w"]))  # gradient inf at 0
