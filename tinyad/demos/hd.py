@@ -7,8 +7,9 @@ import argparse
 
 import numpy as np
 
-import tinyad
 from tinyad import datasets, nn, optim
+
+from ._common import digits_loss, train_online
 
 HYPER_LR = {"sgd_hd": 1e-2, "sgdn_hd": 1e-3, "adam_hd": 1e-4}
 
@@ -26,19 +27,11 @@ def models() -> dict:
             "MLP 64-128-10": nn.init_mlp((64, 128, 10), seed=0)}
 
 
-def loss(p, X, Y):
-    return nn.cross_entropy(nn.mlp(p, X), Y)
-
-
-def train(opt, p0, data, steps: int, batch: int = 100):
+def train(opt, p0, data, steps: int):
     """Final (train loss, validation loss) and the learning rate at every step."""
-    p, s = p0, opt.init(p0)
-    lrs = []
-    for t in range(steps):
-        i = (batch * t) % len(data.X_train)
-        p, s = opt.update(tinyad.grad(loss)(p, data.X_train[i:i + batch], data.Y_train[i:i + batch]), s, p)
-        lrs.append(optim.hyperparams_in_use(opt, s)["lr"])
-    return float(loss(p, data.X_train, data.Y_train)), float(loss(p, data.X_val, data.Y_val)), np.array(lrs)
+    p, lrs = train_online(opt, p0, data, steps)
+    return (float(digits_loss(p, data.X_train, data.Y_train)), float(digits_loss(p, data.X_val, data.Y_val)),
+            np.array(lrs))
 
 
 def main(argv: list[str] | None = None) -> dict:

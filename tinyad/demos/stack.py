@@ -8,8 +8,9 @@ import warnings
 
 import numpy as np
 
-import tinyad
 from tinyad import datasets, nn, optim
+
+from ._common import digits_loss, train_online
 
 GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 KAPPA, GAMMA = 1e-3, 1e-3  # the hyper learning rates of levels 2 and 3
@@ -25,19 +26,12 @@ def stack(height: int, lr0: float) -> optim.Optimizer:
 
 
 def final_val_loss(opt, data, p0, steps: int) -> tuple[float, list]:
-    def loss(p, X, Y):
-        return nn.cross_entropy(nn.mlp(p, X), Y)
-
-    p, s = p0, opt.init(p0)
-    lrs = []
+    """Validation loss after training (inf if the run blew up) and the learning-rate trajectory."""
     try:
-        for t in range(steps):
-            i = (100 * t) % len(data.X_train)
-            p, s = opt.update(tinyad.grad(loss)(p, data.X_train[i:i + 100], data.Y_train[i:i + 100]), s, p)
-            lrs.append(optim.hyperparams_in_use(opt, s)["lr"])
+        p, lrs = train_online(opt, p0, data, steps)
     except optim.HypergradientError:
-        return float("inf"), lrs
-    v = float(loss(p, data.X_val, data.Y_val))
+        return float("inf"), []
+    v = float(digits_loss(p, data.X_val, data.Y_val))
     return (v if np.isfinite(v) else float("inf")), lrs
 
 

@@ -1,0 +1,24 @@
+"""What several demos share: the digits classification loss and an online-tuning training loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tinyad
+from tinyad import nn, optim
+
+
+def digits_loss(p: dict, X: Any, Y: Any) -> Any:
+    return nn.cross_entropy(nn.mlp(p, X), Y)
+
+
+def train_online(opt: optim.Optimizer, p0: dict, data: Any, steps: int, batch: int = 100) -> tuple[dict, list]:
+    """Train on consecutive minibatches of the digits; returns the final parameters and the learning rate
+    in use after every step (it moves when ``opt`` tunes it online)."""
+    p, s = p0, opt.init(p0)
+    lrs = []
+    for t in range(steps):
+        i = (batch * t) % len(data.X_train)
+        p, s = opt.update(tinyad.grad(digits_loss)(p, data.X_train[i:i + batch], data.Y_train[i:i + batch]), s, p)
+        lrs.append(optim.hyperparams_in_use(opt, s)["lr"])
+    return p, lrs
