@@ -305,18 +305,14 @@ def bench_others(t_np: float, first: dict) -> None:
         report("others", f"the same in any later process (tinyad's compiled kernels on disk; JAX compiles again): "
                f"tinyad {first['warm']:.2f} s vs JAX {first_jax:.2f} s: ratio {first['warm'] / first_jax:.2f}",
                check(first["warm"] / first_jax, 1.0))
-    a = others.autograd_hypergradient(d, p0, 10, H0)
-    if a is None:
-        report("others", "autograd: not installed, skipped")
-    else:
-        report("others", f"autograd forward-over-reverse (make_jvp, 3 passes), T=10: "
-               f"{a[0] / 10 / t_np:.1f}x a hand NumPy plain step per inner step")
-    tr = others.torch_hypergradient(d, p0, 10, H0)
-    if tr is None:
-        report("others", "PyTorch: not installed, skipped")
-    else:
-        report("others", f"PyTorch eager forward-over-reverse (torch.func.jvp of grad, 3 passes), T=10: "
-               f"{tr[0] / 10 / t_np:.1f}x a hand NumPy plain step per inner step")
+    for name, how, work in (("autograd", "make_jvp", others.autograd_hypergradient),
+                            ("PyTorch eager", "torch.func.jvp of grad", others.torch_hypergradient)):
+        res = work(d, p0, 10, H0)
+        if res is None:
+            report("others", f"{name}: not installed, skipped")
+        else:
+            report("others", f"{name} forward-over-reverse ({how}, 3 passes), T=10: "
+                   f"{res[0] / 10 / t_np:.1f}x a hand NumPy plain step per inner step")
 
 
 def write_docs(path: Path) -> None:

@@ -71,12 +71,17 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     ``ct`` has the structure of ``out``; the result is a tuple with the structure of ``primals``. With
     ``has_aux=True``, ``f`` returns ``(out, aux)`` and this returns ``(out, vjp_fn, aux)``.
     """
+    return _vjp(f, primals, has_aux, range(len(primals)), allow_complex=True)
+
+
+def _vjp(f: Callable, primals: Sequence, has_aux: bool, argnums: Sequence[int], allow_complex: bool) -> tuple:
+    """vjp, with the user's argument numbers for error messages (grad differentiates a selection)."""
     trace = ReverseTrace()
     in_leaves, in_defs = [], []
-    for i, p in enumerate(primals):
+    for n, p in zip(argnums, primals):
         leaves, td = flatten(p)
-        in_leaves.append([Var(_check_differentiable(x, f"argument {i} of {_name(f)}", allow_complex=True), trace)
-                          for x in leaves])
+        what = f"argument {n} of {_name(f)}"
+        in_leaves.append([Var(_check_differentiable(x, what, allow_complex), trace) for x in leaves])
         in_defs.append(td)
     with opened(trace):
         try:
@@ -120,13 +125,9 @@ def value_and_grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> 
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple:
         nums = _argnums_tuple(argnums, len(args), "grad")
-
-        for n in nums:
-            for leaf in flatten(args[n])[0]:
-                _check_differentiable(leaf, f"argument {n} of {_name(f)}")
         g = _select(f, args, nums, kwargs)
         g.__name__ = _name(f)
-        res = vjp(g, *[args[n] for n in nums], has_aux=has_aux)
+        res = _vjp(g, [args[n] for n in nums], has_aux, nums, allow_complex=False)
         out, pullback = res[0], res[1]
         shape = shape_of(out)
         if shape != ():

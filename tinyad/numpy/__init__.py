@@ -214,17 +214,22 @@ def swapaxes(x: Any, a: int, b: int) -> Any:
     return transpose(x, tuple(perm))
 
 
+def _scattered(x: Any, idx: Any, v: Any) -> Any:
+    """``v`` broadcast to the shape of ``x[idx]`` and placed there, in zeros the shape of ``x``."""
+    target = _np.empty(shape_of(x), dtype=bool)[idx].shape
+    return scatter_add(broadcast_to(v, target), idx=idx, shape=shape_of(x))
+
+
 def index_add(x: Any, idx: Any, v: Any) -> Any:
     """Functional ``x[idx] += v`` (repeated indices accumulate)."""
-    return add(x, scatter_add(broadcast_to(v, _np.empty(shape_of(x))[idx].shape), idx=idx, shape=shape_of(x)))
+    return add(x, _scattered(x, idx, v))
 
 
 def index_update(x: Any, idx: Any, v: Any) -> Any:
     """Functional ``x[idx] = v``: a new array; ``x`` is unchanged."""
     mask = _np.zeros(shape_of(x), dtype=bool)
     mask[idx] = True
-    target = _np.empty(shape_of(x))[idx].shape
-    return where(mask, scatter_add(broadcast_to(v, target), idx=idx, shape=shape_of(x)), x)
+    return where(mask, _scattered(x, idx, v), x)
 
 
 def astype(x: Any, dtype: Any) -> Any:

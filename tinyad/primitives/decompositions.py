@@ -129,20 +129,22 @@ eigh_packed.defvjp(_eigh_vjp)
 
 
 # ---- pseudo-inverse (Golub & Pereyra) ---------------------------------------------------------------------
-def _pinv_jvp(g, ans, a):
+def _projections(a, p):
+    """(I - A A+, I - A+ A): the projectors onto the complements of A's range and of A+'s range."""
     m, n = shape_of(a)[-2:]
+    return np.eye(m) - matmul(a, p), np.eye(n) - matmul(p, a)
+
+
+def _pinv_jvp(g, ans, a):
     p = ans
-    q = np.eye(m) - matmul(a, p)
-    r = np.eye(n) - matmul(p, a)
+    q, r = _projections(a, p)
     return (negative(matmul(matmul(p, g), p)) + matmul(matmul(matmul(p, _T(p)), _T(g)), q)
             + matmul(matmul(r, _T(g)), matmul(_T(p), p)))
 
 
 def _pinv_vjp(g, ans, a):
-    m, n = shape_of(a)[-2:]
     p = ans
-    q = np.eye(m) - matmul(a, p)
-    r = np.eye(n) - matmul(p, a)
+    q, r = _projections(a, p)
     return (negative(matmul(matmul(_T(p), g), _T(p))) + matmul(matmul(q, _T(g)), matmul(p, _T(p)))
             + matmul(matmul(matmul(_T(p), p), _T(g)), r))
 

@@ -42,12 +42,12 @@ def _transpose(x, *, axes=None):
     return np.transpose(x, axes)
 
 
-def _inverse_perm(axes, nd):
+def _inverse_perm(axes):
     return None if axes is None else tuple(int(a) for a in np.argsort(axes))
 
 
 transpose_p = Primitive(_transpose, "transpose", linear=True)
-transpose_p.defvjp(lambda g, ans, x, axes=None: transpose(g, _inverse_perm(axes, ndim_of(x))))
+transpose_p.defvjp(lambda g, ans, x, axes=None: transpose(g, _inverse_perm(axes)))
 transpose_p.defjvp_batched(
     lambda g, ans, x, axes=None: transpose(
         g, (0,) + tuple(a + 1 for a in (range(ndim_of(x))[::-1] if axes is None else axes))
