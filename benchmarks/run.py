@@ -32,8 +32,8 @@ import workloads as w  # noqa: E402
 import tinyad  # noqa: E402
 import tinyad.numpy as tnp  # noqa: E402
 from tinyad import hyper, optim  # noqa: E402
-from tinyad.forward import Dual, ForwardTrace  # noqa: E402
-from tinyad.tags import opened  # noqa: E402
+from tinyad.core.forward import Dual, ForwardTrace  # noqa: E402
+from tinyad.core.trace import opened  # noqa: E402
 
 H0 = {"lr": 0.1, "momentum": 0.9, "wd": 1e-4}
 RESULTS: list[tuple[str, str, str]] = []  # (section, figure, target/verdict)

@@ -11,7 +11,7 @@ SECTIONS = [
     ("tinyad", tinyad, ["grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "hvp",
                         "stop_gradient", "primitive", "Primitive", "tree_map", "LeakedBoxError",
                         "NonDifferentiableError"]),
-    ("tinyad.optim", optim, ["Optimizer", "sgd", "adam", "rmsprop", "sgd_hd", "sgdn_hd", "adam_hd", "hyper",
+    ("tinyad.optim", optim, ["Optimizer", "sgd", "adam", "rmsprop", "sgd_hd", "sgdn_hd", "adam_hd", "stack",
                              "hyperparams_in_use", "HypergradientError"]),
     ("tinyad.hyper", hyper, ["hypergrad", "optimize", "Result", "default_constraint", "HypergradientWarning"]),
     ("tinyad.reversible", reversible, ["hypergrad", "ReversibleSGD", "Hypergradients", "as_rational",

@@ -11,7 +11,7 @@ x = np.array([0.3, -0.8, 1.1])
 
 
 def make_cube(partial):
-    p = tinyad.Primitive(lambda a: a ** 3, "test_cube", elementwise=True, register=False)
+    p = tinyad.Primitive(lambda a: a ** 3, "test_cube", elementwise=True)
     return p.def_partials(partial)
 
 
@@ -37,7 +37,7 @@ def test_rule_right_at_first_order_but_not_differentiable_fails_at_second(mode):
 
 
 def test_wrong_vjp_with_right_jvp_fails_reverse_only():
-    p = tinyad.Primitive(lambda a: 2.0 * a[::-1], "test_rev", register=False)
+    p = tinyad.Primitive(lambda a: 2.0 * a[::-1], "test_rev")
     p.defjvp(lambda g, ans, a: 2.0 * g[::-1])
     p.defvjp(lambda g, ans, a: 2.0 * g)  # forgot to reverse: the transpose is wrong
     check_grads(p, (x,), modes=("fwd",), order=1)

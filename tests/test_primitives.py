@@ -1,14 +1,19 @@
 """Every primitive: JVP and VJP against central differences and <u, Jv> = <J^T u, v>, to second order,
 over random shapes with broadcasting (hypothesis). A primitive missing from CASES fails the sweep."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import tinyad
 import tinyad.numpy as tnp
 from tinyad import REGISTRY
-from tinyad.primitives import losses, shapes
+from tinyad.core.forward import Dual, ForwardTrace
+from tinyad.ops import losses
+from tinyad.ops import structural as shapes
 from tinyad.testing import check_grads
 from tinyad.testing import strategies as tst
 
@@ -282,10 +287,11 @@ def differentiable():
 def test_every_differentiable_primitive_has_both_rules():
     for name in differentiable():
         p = REGISTRY[name]
-        assert p.vjps, f"{name} has no VJP rule"
-        assert p.linear or p.jvps, f"{name} has no JVP rule (and is not linear)"
-        for i, (j, v) in enumerate(zip(p.jvps or p.vjps, p.vjps)):
-            assert (j is None) == (v is None), f"{name}: argument {i} has a rule in one mode only"
+        n = 4 if p.arity is None else p.arity  # variadic: any number of operands; look at a few
+        assert n > 0 and any(p.vjp_rule(i) is not None for i in range(n)), f"{name} has no VJP rule"
+        for i in range(n):
+            has_jvp = p.linear or p.jvp_rule(i) is not None  # a linear primitive is its own JVP
+            assert has_jvp == (p.vjp_rule(i) is not None), f"{name}: argument {i} has a rule in one mode only"
 
 
 def test_every_primitive_is_in_the_sweep():
@@ -300,9 +306,29 @@ def test_primitive_rules_match_finite_differences(name, data):
     check_grads(fn, args, modes=("fwd", "rev"), order=2)
 
 
-def test_nondiff_primitives_return_constants():
-    import tinyad
+@pytest.mark.parametrize("name", sorted(CASES))
+@settings(max_examples=5)
+@given(data=st.data())
+def test_sweep_case_differentiates_every_argument(name, data):
+    """The case of each primitive must put a tangent on every argument that has a rule, so that the sweep
+    above really checks every rule (a case passing a constant would leave that rule untested)."""
+    args, fn = CASES[name](data)
+    prim, calls = REGISTRY[name], []
+    process = ForwardTrace.process
 
+    def spy(self, p, a, kw):
+        if p is prim:
+            calls.append(({i for i, x in enumerate(a) if type(x) is Dual and x.trace is self},
+                          {i for i in range(len(a)) if p.vjp_rule(i) is not None}))
+        return process(self, p, a, kw)
+
+    with mock.patch.object(ForwardTrace, "process", spy):
+        tinyad.jvp(fn, args, tuple(np.ones_like(a) for a in args))
+    assume(calls)  # a degenerate draw (an identity transpose) applies no primitive; hypothesis fails if all do
+    assert any(boxed == ruled for boxed, ruled in calls), f"{name}: some argument with a rule gets no tangent"
+
+
+def test_nondiff_primitives_return_constants():
     def f(x):
         for p in (tnp.floor, tnp.sign, tnp.round, tnp.ceil):
             assert type(p(x)) is np.ndarray

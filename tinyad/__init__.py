@@ -2,20 +2,51 @@
 
 A small reverse-mode tape (``Var``) and a forward-mode dual number (``Dual``), both generic over one number
 protocol, so each can carry the other: backprop whose numbers are dual numbers gives hypergradients of a
-whole training run without storing it. Read the package top-down: ``tags`` -> ``primitive`` ->
-``primitives/`` -> ``box`` -> ``forward``/``reverse`` -> ``transforms`` -> ``numpy`` -> libraries.
+whole training run without storing it. Read the package top-down, one layer at a time: ``kernels`` (numba)
+-> ``core`` (the engine) -> ``ops`` (the built-in primitives) -> ``numpy`` (the namespace models are
+written in) -> libraries (``optim``, ``nn``, ``datasets``, ``plotting``, ``hyper``, ``reversible``,
+``testing``) -> ``demos`` and ``cli``.
+
+The libraries are imported on first use: ``import tinyad`` then ``tinyad.optim.sgd(...)`` works.
 """
 
-from .forward import Dual
-from .primitive import REGISTRY, NonDifferentiableError, Primitive, primitive
-from .primitives.special import stop_gradient
-from .reverse import Var
-from .tags import LeakedBoxError
-from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
-from .tree import flatten as tree_flatten
-from .tree import tree_map
+from __future__ import annotations
+
+import importlib
+
+from . import numpy, ops  # noqa: F401 - fill the registry of built-in primitives and the NumPy table
+from .core import (
+    REGISTRY,
+    Dual,
+    LeakedBoxError,
+    NonDifferentiableError,
+    Primitive,
+    Var,
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacrev,
+    jvp,
+    primitive,
+    tree_flatten,
+    tree_map,
+    value_and_grad,
+    vjp,
+)
+from .ops.nondiff import stop_gradient
 
 __version__ = "0.1.0"
+
+_LAZY = ("optim", "hyper", "nn", "datasets", "reversible", "plotting", "testing", "kernels", "demos", "cli")
+
+
+def __getattr__(name: str):
+    """Import the libraries on first use (``tinyad.optim`` after ``import tinyad``)."""
+    if name in _LAZY:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'tinyad' has no attribute {name!r}")
+
 
 __all__ = [
     "Dual", "LeakedBoxError", "NonDifferentiableError", "Primitive", "REGISTRY", "Var", "grad", "hessian",

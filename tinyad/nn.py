@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import numpy as tnp
-from .primitives.losses import softmax_cross_entropy
+from .ops.losses import softmax_cross_entropy
 
 
 def init_mlp(sizes: Sequence[int], seed: int = 0, scale: float = 1.0) -> dict:
@@ -37,7 +37,7 @@ def mlp(params: dict, X: Any) -> Any:
 def cross_entropy(logits: Any, Y: Any) -> Any:
     """Mean softmax cross-entropy against one-hot (or soft) labels ``Y``: mean(logsumexp(z) - <z, y>).
 
-    One fused primitive (``tinyad.primitives.losses``): one dispatch, and a numba kernel on plain arrays."""
+    One fused primitive (``tinyad.ops.losses``): one dispatch, and a numba kernel on plain arrays."""
     return softmax_cross_entropy(logits, Y)
 
 

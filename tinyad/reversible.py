@@ -26,9 +26,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .core.transforms import grad, value_and_grad, vjp
+from .core.tree import flatten, leaf_names
 from .kernels.exact import mul_rational, unmul_rational
-from .transforms import grad, value_and_grad, vjp
-from .tree import flatten
 
 RADIX_BITS = 52
 LIMIT = 2 ** 62  # |fixed-point values| stay below this (a margin below int64's 2**63)
@@ -95,9 +95,7 @@ class _Layout:
 
 
 def _leaf_names(tree: Any) -> list[str]:
-    from .hyper import _paths
-
-    return _paths(flatten(tree)[1])
+    return leaf_names(flatten(tree)[1])
 
 
 @dataclass

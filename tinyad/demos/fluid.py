@@ -14,6 +14,7 @@ import argparse
 import tinyad
 import tinyad.numpy as np  # the only change from a plain NumPy program
 from tinyad import optim
+from tinyad.plotting import figure
 
 
 def project(vx, vy, iterations=20):
@@ -107,11 +108,9 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _plot(before, after, target, path):
-    from ..plotting import _plt
-
-    plt = _plt()
     idx = [0, len(after) // 3, 2 * len(after) // 3, len(after) - 1]
-    fig, axes = plt.subplots(2, len(idx) + 1, figsize=(2.2 * (len(idx) + 1), 4.6))
+    fig = figure(figsize=(2.2 * (len(idx) + 1), 4.6))
+    axes = fig.subplots(2, len(idx) + 1)
     for row, frames, label in ((0, before, "before (no flow)"), (1, after, "after optimising the flow")):
         for col, i in enumerate(idx):
             axes[row, col].imshow(frames[i].T, cmap="Blues", origin="lower", vmin=0, vmax=1)

@@ -8,6 +8,7 @@ import argparse
 import numpy as np
 
 from tinyad import datasets, nn, optim
+from tinyad.plotting import figure
 
 from ._common import digits_loss, train_online
 
@@ -57,10 +58,8 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _plot(results: dict, path: str) -> None:
-    from ..plotting import _plt
-
-    plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig = figure(figsize=(10, 3.6))
+    axes = fig.subplots(1, 2)
     for ax, model in zip(axes, models()):
         for name in ("SGD-HD", "SGDN-HD", "Adam-HD"):
             for lr0, style in ((1e-3, "-"), (0.0, ":")):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 import tinyad
+from tinyad.plotting import colormap, figure
 
 INNER_STEPS, OUTER_STEPS, HYPER_LR, ALPHA0 = 10, 10, 1e-7, 0.001
 
@@ -50,11 +51,9 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _plot(rows, curves, path):
-    from ..plotting import _plt
-
-    plt = _plt()
-    fig, (a0, a1) = plt.subplots(1, 2, figsize=(9, 3.4))
-    cmap = plt.get_cmap("viridis")
+    fig = figure(figsize=(9, 3.4))
+    a0, a1 = fig.subplots(1, 2)
+    cmap = colormap("viridis")
     for i, c in enumerate(curves):
         a0.semilogy(c, color=cmap(i / max(1, len(curves) - 1)), label=f"alpha={rows[i]['alpha']:.4f}" if i in
                     (0, len(curves) - 1) else None)

@@ -15,6 +15,7 @@ import numpy as np
 
 from tinyad import datasets, nn, optim
 from tinyad import reversible as R
+from tinyad.plotting import figure
 
 
 def schedule_experiment(data, T: int, meta_steps: int, log=print) -> dict:
@@ -99,10 +100,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _plot(sched: dict, dist: dict, path: str) -> None:
-    from ..plotting import _plt
-
-    plt = _plt()
-    fig = plt.figure(figsize=(13, 3.8))
+    fig = figure(figsize=(13, 3.8))
     grid = fig.add_gridspec(2, 12, wspace=0.6, hspace=0.3, left=0.07, right=0.99, bottom=0.15, top=0.85)
     a0 = fig.add_subplot(grid[:, 0:4])
     a0.plot(sched["alphas"][:, 0], label="layer 1")

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from tinyad import datasets, nn, optim
+from tinyad.plotting import colormap, figure
 
 from ._common import digits_loss, train_online
 
@@ -62,17 +63,15 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _plot(table: dict, path: str) -> None:
-    from ..plotting import _plt
-
-    plt = _plt()
-    fig, (a0, a1) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig = figure(figsize=(10, 3.6))
+    a0, a1 = fig.subplots(1, 2)
     for h, row in table.items():
         a0.semilogx(GRID, row["val"], "o-", label=f"height {h}")
     a0.set(xlabel="initial learning rate", ylabel="final validation loss", title="sensitivity to lr0")
     a0.legend()
     for h in (2, 3):
         for lr0, lrs in zip(GRID, table[h]["lrs"]):
-            a1.semilogy(lrs, "-" if h == 2 else ":", color=plt.get_cmap("viridis")(GRID.index(lr0) / 4))
+            a1.semilogy(lrs, "-" if h == 2 else ":", color=colormap("viridis")(GRID.index(lr0) / 4))
     a1.set(xlabel="step", ylabel="learning rate", title="lr trajectories (solid: height 2, dotted: 3)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -1,6 +1,7 @@
 """numba-compiled array kernels: pure functions on ndarrays that know nothing about differentiation.
 
-Each one is the fast path of a primitive's rule on plain arrays; the primitive's generic rule (in tinyad
-ops) stays the reference, and tests/test_kernels.py holds the two equal. ``cache=True`` keeps compiled
-code on disk, so only the very first import on a machine pays for compilation.
+Each one is the fast path of a primitive's rule or of an optimizer's update on plain arrays; the generic
+rule (in tinyad ops) stays the reference, and tests/test_kernels.py holds the two equal. Kernels are
+compiled with numba's on-disk cache (``compiling.kernel``), so only the first process on a machine pays
+for compilation. Entry points check shapes and dtypes before a kernel runs.
 """

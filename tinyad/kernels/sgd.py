@@ -10,10 +10,11 @@ update.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .compiling import kernel
 
 
-@njit(cache=True)
+@kernel
 def sgd_update_tangents(g, tg, b, tb, p, tp, lr, tlr, mu, tmu, wd, twd, nesterov):
     n = p.shape[0]
     k = tg.shape[0]

@@ -1,12 +1,42 @@
-"""Softmax cross-entropy, forward and backward, one pass over each row (no temporaries)."""
+"""Softmax cross-entropy, forward and backward, one pass over each row (no temporaries).
+
+The entry points check shapes and dtypes before a kernel runs: a kernel indexes its inputs without bounds
+checks, so mismatched arrays would read out of bounds (garbage, or a segfault) instead of raising.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .compiling import kernel
 
 
-@njit(cache=True, inline="always")
+def applies(z, y) -> bool:
+    """Whether the kernels can take these arguments: float64 matrices of one shape, with columns."""
+    return (type(z) is np.ndarray and type(y) is np.ndarray and z.ndim == 2 and z.shape == y.shape
+            and z.dtype == np.float64 and y.dtype == np.float64 and z.shape[1] > 0)
+
+
+def _check(z, y) -> None:
+    if not applies(z, y):
+        raise ValueError(f"softmax cross-entropy kernels take float64 matrices of one shape with at least one "
+                         f"column; got logits {getattr(z, 'dtype', type(z))}{np.shape(z)} and labels "
+                         f"{getattr(y, 'dtype', type(y))}{np.shape(y)}")
+
+
+def xent_value(z: np.ndarray, y: np.ndarray) -> float:
+    """mean over rows of logsumexp(z_i) - <z_i, y_i>."""
+    _check(z, y)
+    return _xent_value(z, y)
+
+
+def xent_grad(z: np.ndarray, y: np.ndarray, scale: float) -> np.ndarray:
+    """scale * (softmax(z) - y), row by row: the VJP of the mean cross-entropy with scale = g / n."""
+    _check(z, y)
+    return _xent_grad(z, y, float(scale))
+
+
+@kernel(inline="always")
 def _row_max(z: np.ndarray, i: int) -> float:
     m = z[i, 0]
     for j in range(1, z.shape[1]):
@@ -15,9 +45,8 @@ def _row_max(z: np.ndarray, i: int) -> float:
     return m
 
 
-@njit(cache=True, fastmath=False)
-def xent_value(z: np.ndarray, y: np.ndarray) -> float:
-    """mean over rows of logsumexp(z_i) - <z_i, y_i>."""
+@kernel
+def _xent_value(z: np.ndarray, y: np.ndarray) -> float:
     n, c = z.shape
     total = 0.0
     for i in range(n):
@@ -31,9 +60,8 @@ def xent_value(z: np.ndarray, y: np.ndarray) -> float:
     return total / n
 
 
-@njit(cache=True, fastmath=False)
-def xent_grad(z: np.ndarray, y: np.ndarray, scale: float) -> np.ndarray:
-    """scale * (softmax(z) - y), row by row: the VJP of the mean cross-entropy with scale = g / n."""
+@kernel
+def _xent_grad(z: np.ndarray, y: np.ndarray, scale: float) -> np.ndarray:
     n, c = z.shape
     out = np.empty_like(z)
     for i in range(n):

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import Any as _Any
 
-from ..primitive import ndim_of as _ndim_of
-from ..primitive import shape_of as _shape_of
-from ..primitives import fft as _p
-from ._more import roll as _roll
+from numpy.fft import fftfreq, rfftfreq  # noqa: F401 - constants: no derivative to carry
 
-fftfreq = __import__("numpy").fft.fftfreq
-rfftfreq = __import__("numpy").fft.rfftfreq
+from ..core.primitive import ndim_of as _ndim_of
+from ..core.primitive import shape_of as _shape_of
+from ..ops import fft as _p
+from .shaping import roll as _roll
 
 
 def fft(a: _Any, axis: int = -1) -> _Any:

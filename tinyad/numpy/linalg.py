@@ -11,12 +11,15 @@ from typing import Any as _Any
 
 import numpy as _np
 
-from ..primitives.decompositions import cholesky, det, inv, pinv, solve  # noqa: F401
-from ..primitives.decompositions import eigh_packed as _eigh_packed
-from ..primitives.decompositions import logabsdet as _logabsdet
-from ..primitives.shapes import getitem as _getitem
-from ..tags import strip as _strip
-from ._more import norm  # noqa: F401
+from ..core.trace import strip as _strip
+from ..core.vspace import getitem as _getitem
+from ..core.vspace import sum as _sum
+from ..ops.elementwise import abs as _abs
+from ..ops.elementwise import sqrt as _sqrt
+from ..ops.linalg import cholesky, det, inv, pinv, solve  # noqa: F401
+from ..ops.linalg import eigh_packed as _eigh_packed
+from ..ops.linalg import logabsdet as _logabsdet
+from ..ops.structural import max as _max
 
 LinAlgError = _np.linalg.LinAlgError
 
@@ -31,3 +34,19 @@ def eigh(a: _Any) -> tuple:
     packed = _eigh_packed(a)
     return (_getitem(packed, idx=(Ellipsis, 0, slice(None))),
             _getitem(packed, idx=(Ellipsis, slice(1, None), slice(None))))
+
+
+def norm(x: _Any, ord: _Any = None, axis: _Any = None, keepdims: bool = False) -> _Any:  # noqa: A002
+    """Vector norms (ord None/2, 1, inf, -inf, p) and the Frobenius matrix norm. The 2-norm's derivative is
+    undefined at 0 (NaN there, as in JAX)."""
+    if ord in (None, 2, "fro") and (ord != 2 or axis is None or _np.isscalar(axis)):
+        return _sqrt(_sum(x * x, axis=axis, keepdims=keepdims))
+    if ord == 1:
+        return _sum(_abs(x), axis=axis, keepdims=keepdims)
+    if ord == _np.inf:
+        return _max(_abs(x), axis=axis, keepdims=keepdims)
+    if ord == -_np.inf:
+        return -_max(-_abs(x), axis=axis, keepdims=keepdims)
+    if _np.isscalar(ord) and ord > 0:
+        return _sum(_abs(x) ** float(ord), axis=axis, keepdims=keepdims) ** (1.0 / float(ord))
+    raise NotImplementedError(f"tinyad.numpy.norm: ord={ord!r} is not supported")

@@ -12,10 +12,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..primitive import shape_of
-from ..tags import innermost
-from ..transforms import jvp, vjp
-from ..tree import flatten, tree_map
+from ..core.primitive import shape_of
+from ..core.trace import innermost
+from ..core.transforms import jvp, vjp
+from ..core.tree import flatten, tree_map
 
 
 class GradientCheckError(AssertionError):
@@ -27,8 +27,9 @@ def _leaves(t: Any) -> list[np.ndarray]:
 
 
 def _inner(a: Any, b: Any) -> float:
-    """The real inner product Re <a, b> (complex values count as pairs of reals)."""
-    return float(sum(np.real(np.sum(np.conj(x) * y)) for x, y in zip(_leaves(a), _leaves(b))))
+    """The pairing of a cotangent with a tangent, Re(sum(a * b)): JAX's convention, under which a cotangent
+    c of z means dL = Re(sum(c dz)) (for real values, the ordinary inner product)."""
+    return float(sum(np.real(np.sum(x * y)) for x, y in zip(_leaves(a), _leaves(b))))
 
 
 def _random_like(tree: Any, rng: np.random.Generator) -> Any:

@@ -1,49 +1,29 @@
 """Elementwise primitives with NumPy broadcasting.
 
 Each op gives its value and one partial derivative per argument, ``d(ans, *args)``, written in tinyad ops;
-:meth:`Primitive.def_partials` turns that single formula into both the JVP and the VJP, and the dispatch
+:meth:`Primitive.def_partials` turns that single formula into both the JVP and the VJP, and the engine
 handles broadcasting (aligning tangents, summing cotangents back to an argument's shape) for all of them.
+Adding an elementwise primitive is one line here plus its case in tests/test_primitives.py.
+
+Complex values follow JAX's convention: a cotangent c of z means dL = Re(sum(c dz)), so a holomorphic op's
+VJP multiplies by the same derivative as its JVP; the non-holomorphic ones (abs, conj, imag, angle; real in
+``tinyad.core.vspace``) say their rules explicitly.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..primitive import Primitive, is_complex
+from ..core.primitive import builtin, is_complex
+from ..core.vspace import add, real  # noqa: F401 - the engine's own elementwise primitives, re-exported
+from .nondiff import as_float, equal, greater, sign, trunc
 
 
-def _ew(impl, name: str, *partials) -> Primitive:
-    return Primitive(impl, name, elementwise=True).def_partials(*partials)
-
-
-def _nd(impl, name: str) -> Primitive:
-    return Primitive(impl, name, nondiff=True)
-
-
-# ---- non-differentiable: their outputs are constants at every level --------------------------------
-equal = _nd(np.equal, "equal")
-not_equal = _nd(np.not_equal, "not_equal")
-less = _nd(np.less, "less")
-less_equal = _nd(np.less_equal, "less_equal")
-greater = _nd(np.greater, "greater")
-greater_equal = _nd(np.greater_equal, "greater_equal")
-sign = _nd(np.sign, "sign")
-floor = _nd(np.floor, "floor")
-ceil = _nd(np.ceil, "ceil")
-round = _nd(np.round, "round")  # noqa: A001 - the NumPy name
-isfinite = _nd(np.isfinite, "isfinite")
-isnan = _nd(np.isnan, "isnan")
-logical_and = _nd(np.logical_and, "logical_and")
-logical_or = _nd(np.logical_or, "logical_or")
-logical_not = _nd(np.logical_not, "logical_not")
-
-
-def _as_float(mask):
-    return np.asarray(mask, dtype=float)
+def _ew(impl, name: str, *partials):
+    return builtin(impl, name, elementwise=True).def_partials(*partials)
 
 
 # ---- arithmetic -------------------------------------------------------------------------------------
-add = _ew(np.add, "add", 1, 1)
 subtract = _ew(np.subtract, "subtract", 1, -1)
 negative = _ew(np.negative, "negative", -1)
 multiply = _ew(np.multiply, "multiply", lambda ans, x, y: y, lambda ans, x, y: x)
@@ -67,15 +47,16 @@ cos = _ew(np.cos, "cos", lambda ans, x: negative(sin(x)))
 tanh = _ew(np.tanh, "tanh", lambda ans, x: 1.0 - square(ans))
 
 # ---- piecewise: derivative of the selected branch; ties split the gradient evenly (as JAX does) -----
-abs = Primitive(np.abs, "abs", elementwise=True)  # noqa: A001 - the NumPy name
-# |x|' = sign(x); for complex z, d|z| = Re(conj(z/|z|) dz) and the cotangent is g z/|z| — written as
-# x / ans (not sign, a constant) because it varies with z and second derivatives need that.
+abs = builtin(np.abs, "abs", elementwise=True)  # noqa: A001 - the NumPy name
+# |x|' = sign(x) (0 at x = 0, as in JAX); for complex z, d|z| = Re(conj(z/|z|) dz), so the cotangent is
+# g conj(z/|z|) — written with x / ans (not sign, a constant) because it varies with z and second
+# derivatives need that.
 abs.defjvp(lambda g, ans, x: real(conj(x / ans) * g) if is_complex(x) else g * sign(x))
-abs.defvjp(lambda g, ans, x: g * (x / ans) if is_complex(x) else g * sign(x))
+abs.defvjp(lambda g, ans, x: g * conj(x / ans) if is_complex(x) else g * sign(x))
 
 
 def _pick(a, b):
-    return _as_float(greater(a, b)) + 0.5 * _as_float(equal(a, b))
+    return as_float(greater(a, b)) + 0.5 * as_float(equal(a, b))
 
 
 maximum = _ew(np.maximum, "maximum", lambda ans, x, y: _pick(x, y), lambda ans, x, y: _pick(y, x))
@@ -86,11 +67,11 @@ where = _ew(
     np.where,
     "where",
     None,
-    lambda ans, c, x, y: _as_float(c),
-    lambda ans, c, x, y: 1.0 - _as_float(c),
+    lambda ans, c, x, y: as_float(c),
+    lambda ans, c, x, y: 1.0 - as_float(c),
 )
 
-# ---- more transcendental functions (issue: NumPy coverage) ------------------------------------------
+# ---- more transcendental functions ------------------------------------------------------------------
 tan = _ew(np.tan, "tan", lambda ans, x: 1.0 + square(ans))
 arcsin = _ew(np.arcsin, "arcsin", lambda ans, x: 1.0 / sqrt(1.0 - square(x)))
 arccos = _ew(np.arccos, "arccos", lambda ans, x: -1.0 / sqrt(1.0 - square(x)))
@@ -107,24 +88,14 @@ expm1 = _ew(np.expm1, "expm1", lambda ans, x: ans + 1.0)
 reciprocal = _ew(np.reciprocal, "reciprocal", lambda ans, x: negative(square(ans)))
 hypot = _ew(np.hypot, "hypot", lambda ans, x, y: x / ans, lambda ans, x, y: y / ans)
 fmod = _ew(np.fmod, "fmod", lambda ans, x, y: 1.0, lambda ans, x, y: negative(trunc(x / y)))
-trunc = _nd(np.trunc, "trunc")
-rint = _nd(np.rint, "rint")
-mod = _nd(np.mod, "mod")  # on integers (index arithmetic); for floats the derivative is 1 a.e. — use fmod
-floor_divide = _nd(np.floor_divide, "floor_divide")
-isinf = _nd(np.isinf, "isinf")
-logical_xor = _nd(np.logical_xor, "logical_xor")
 
-
-# ---- complex numbers: cotangent c of z means dL = Re(sum(conj(c) dz)) ---------------------------------
-real = Primitive(np.real, "real", elementwise=True)
-real.defjvp(lambda g, ans, x: real(g))
-real.defvjp(lambda g, ans, x: g)
-imag = Primitive(np.imag, "imag", elementwise=True)
+# ---- complex numbers (JAX's convention: a cotangent c of z means dL = Re(sum(c dz))) -------------------
+imag = builtin(np.imag, "imag", elementwise=True)
 imag.defjvp(lambda g, ans, x: imag(g))
-imag.defvjp(lambda g, ans, x: g * 1j)
-conj = Primitive(np.conjugate, "conj", elementwise=True)
+imag.defvjp(lambda g, ans, x: g * -1j)  # g Im(dz) = Re(-i g dz)
+conj = builtin(np.conjugate, "conj", elementwise=True)
 conj.defjvp(lambda g, ans, x: conj(g))
-conj.defvjp(lambda g, ans, x: conj(g))
-angle = Primitive(np.angle, "angle", elementwise=True)
+conj.defvjp(lambda g, ans, x: conj(g))  # Re(g conj(dz)) = Re(conj(g) dz)
+angle = builtin(np.angle, "angle", elementwise=True)
 angle.defjvp(lambda g, ans, x: imag(conj(x) * g) / square(abs(x)))
-angle.defvjp(lambda g, ans, x: g * 1j * x / square(abs(x)))
+angle.defvjp(lambda g, ans, x: g * -1j * conj(x) / square(abs(x)))  # Im(conj(z) dz) / |z|^2

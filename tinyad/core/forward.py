@@ -14,10 +14,8 @@ import numpy as np
 
 from .box import ArrayBox
 from .primitive import Primitive, ndim_of, shape_of
-from .primitives.elementwise import add
-from .primitives.reductions import stack
-from .primitives.shapes import _align, broadcast_to
-from .tags import Box, Trace
+from .trace import Box, Trace
+from .vspace import add, align, broadcast_to, map_directions
 
 
 class Dual(ArrayBox):
@@ -55,7 +53,8 @@ class ForwardTrace(Trace):
         super().__init__()
         self.k = k
 
-    def _zeros(self, x: Any) -> Any:
+    def zeros(self, x: Any) -> Any:
+        """The tangent of a constant ``x``: zeros of its shape (with the leading axis of k directions)."""
         shape = shape_of(x)
         return np.zeros(shape if self.k is None else (self.k,) + shape)
 
@@ -69,31 +68,32 @@ class ForwardTrace(Trace):
         k = self.k
 
         if prim.linear:  # the JVP of a linear map is the map itself, applied to all tangents at once
-            tangents = [a._tangent if m else self._zeros(a) for a, m in zip(args, mine)]
+            tangents = [a._tangent if m else self.zeros(a) for a, m in zip(args, mine)]
+            batched = prim.batched_jvp_rule(0) if len(args) == 1 else None
             if k is None:
                 out = prim(*tangents, **kwargs)
-            elif len(args) == 1 and prim.jvp_batched:
-                out = prim.jvp_batched[0](tangents[0], ans, *primals, **kwargs)
+            elif batched is not None:
+                out = batched(tangents[0], ans, *primals, **kwargs)
             else:
-                out = stack([prim(*[t[j] for t in tangents], **kwargs) for j in range(k)])
+                out = map_directions(lambda *ts: prim(*ts, **kwargs), *tangents)
             return Dual(ans, out, self)
 
         out = None
         for i, m in enumerate(mine):
             if not m:
                 continue
-            rule = prim.jvps[i] if i < len(prim.jvps) else None
+            rule = prim.jvp_rule(i)
             if rule is None:
                 raise prim.missing_rule("jvp", i)
             g = args[i]._tangent
             if k is None:
                 t = rule(g, ans, *primals, **kwargs)
             elif prim.elementwise:
-                t = rule(_align(g, ndim_of(ans)), ans, *primals, **kwargs)
-            elif i < len(prim.jvp_batched) and prim.jvp_batched[i] is not None:
-                t = prim.jvp_batched[i](g, ans, *primals, **kwargs)
+                t = rule(align(g, ndim_of(ans)), ans, *primals, **kwargs)
+            elif prim.batched_jvp_rule(i) is not None:
+                t = prim.batched_jvp_rule(i)(g, ans, *primals, **kwargs)
             else:
-                t = stack([rule(g[j], ans, *primals, **kwargs) for j in range(k)])
+                t = map_directions(lambda gj: rule(gj, ans, *primals, **kwargs), g)
             out = t if out is None else add(out, t)
         if prim.elementwise:
             want = shape_of(ans) if k is None else (k,) + shape_of(ans)

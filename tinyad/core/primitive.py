@@ -1,6 +1,7 @@
-"""The one registry of primitives, and how a primitive applied to boxes is dispatched.
+"""Primitives: an op's value and its derivative rules side by side, and how a primitive applied to boxes
+is dispatched.
 
-A primitive is a function on plain numbers (floats, ndarrays) plus, side by side, its derivative rules:
+A primitive is a function on plain numbers (floats, ndarrays) plus its rules:
 
 * ``jvp`` rules, one per positional argument: ``rule(g, ans, *args, **kwargs)`` maps that argument's
   tangent ``g`` to the output's tangent;
@@ -9,16 +10,21 @@ A primitive is a function on plain numbers (floats, ndarrays) plus, side by side
 
 Rules are written in tinyad ops, never raw NumPy, so when ``ans``/``args``/``g`` are themselves boxes of
 an outer differentiation the rules are differentiated too: that is all higher-order and mixed-mode AD
-needs. Three shortcuts keep math from being written twice:
+needs. Shortcuts keep math from being written twice:
 
 * ``elementwise=True`` with ``partials`` (one ``d(ans, *args)`` per argument): both rules follow,
-  JVP ``g * d`` and VJP ``g * d`` summed back over broadcast axes. Broadcasting is handled here, once.
+  JVP ``g * d`` and VJP ``g * d`` summed back over broadcast axes. Broadcasting is handled by the
+  engine, once.
 * ``linear=True``: the JVP is the primitive itself applied to the tangents; only the VJP (the transpose)
   is written.
 * ``nondiff=True``: the output is a constant (comparisons, floor, argmax): boxes are stripped first.
+* a VJP may be derived from the JVP by transposing it (``tinyad.core.reverse.transposed_jvps``): the
+  heavy linear algebra writes its math once.
 
-Rules are looked up and called only when a box of the live trace is an argument; on plain numbers a
-primitive costs one scan of its arguments and the call of its implementation.
+Positional arguments are the differentiable ones; static parameters (shapes, axes, indices) are keyword
+arguments. Built-in primitives are listed in :data:`REGISTRY` (the sweep in tests/test_primitives.py
+checks every one of them); a user's primitive (:func:`primitive`) is an ordinary object, not registered,
+so it may be redefined freely and may share a name with a built-in.
 """
 
 from __future__ import annotations
@@ -27,11 +33,11 @@ from typing import Any, Callable
 
 import numpy as _np
 
-from .tags import Box, leaked_error, strip
+from .trace import Box, leaked_error, strip
 
-_ndarray, _float64 = _np.ndarray, _np.float64
+REGISTRY: dict[str, "Primitive"] = {}  # the built-in primitives, by name (filled by tinyad.core and tinyad.ops)
 
-REGISTRY: dict[str, "Primitive"] = {}
+Rule = Callable[..., Any]
 
 
 class NonDifferentiableError(TypeError):
@@ -41,16 +47,8 @@ class NonDifferentiableError(TypeError):
 class Primitive:
     """An op with its value, JVP rules and VJP rules in one place. Call it like the function it wraps."""
 
-    def __init__(
-        self,
-        impl: Callable,
-        name: str | None = None,
-        *,
-        elementwise: bool = False,
-        linear: bool = False,
-        nondiff: bool = False,
-        register: bool = True,
-    ) -> None:
+    def __init__(self, impl: Callable, name: str | None = None, *, elementwise: bool = False,
+                 linear: bool = False, nondiff: bool = False) -> None:
         self.impl = impl
         self.name = name or impl.__name__
         self.__name__ = self.name
@@ -61,23 +59,27 @@ class Primitive:
         self.jvps: tuple = ()
         self.vjps: tuple = ()
         self.jvp_batched: tuple = ()
-        if register:
-            if self.name in REGISTRY:
-                raise ValueError(f"a primitive named {self.name!r} is already registered")
-            REGISTRY[self.name] = self
+        self.variadic: tuple | None = None  # (vjp maker, jvp maker) for any number of operands
 
     # ---- defining rules -------------------------------------------------------------------------
-    def defjvp(self, *rules: Callable | None) -> "Primitive":
+    def defjvp(self, *rules: Rule | None) -> "Primitive":
         """Per positional argument, ``rule(g, ans, *args, **kwargs) -> output tangent`` (None: no rule)."""
         self.jvps = rules
         return self
 
-    def defvjp(self, *rules: Callable | None) -> "Primitive":
+    def defvjp(self, *rules: Rule | None) -> "Primitive":
         """Per positional argument, ``rule(g, ans, *args, **kwargs) -> argument cotangent`` (None: no rule)."""
         self.vjps = rules
         return self
 
-    def defjvp_batched(self, *rules: Callable | None) -> "Primitive":
+    def defvariadic(self, vjp: Callable[[int], Rule], jvp: Callable[[int], Rule] | None = None) -> "Primitive":
+        """Primitives of any number of operands (concatenate, einsum): ``vjp(i)`` (and, unless the primitive
+        is linear, ``jvp(i)``) make the rule for operand i."""
+        assert self.linear or jvp is not None, "a nonlinear variadic primitive needs its JVP maker too"
+        self.variadic = (vjp, jvp)
+        return self
+
+    def defjvp_batched(self, *rules: Rule | None) -> "Primitive":
         """Optional, per argument: a JVP for a tangent ``g`` with a leading axis of k directions.
 
         Without it, k directions go through the ordinary rule one by one (correct, a little slower);
@@ -85,27 +87,35 @@ class Primitive:
         self.jvp_batched = rules
         return self
 
-    def def_partials(self, *partials: Callable | None) -> "Primitive":
+    def def_partials(self, *partials: Callable | float | None) -> "Primitive":
         """Elementwise primitives: ``d_i(ans, *args)``, the derivative of the output w.r.t. argument i.
 
-        One formula gives both modes: JVP ``g * d_i``, VJP ``g * d_i`` (the dispatch un-broadcasts).
-        A partial may be a number (1 for ``add``, -1 for ``negative``)."""
+        One formula gives both modes: JVP ``g * d_i``, VJP ``g * d_i`` (the engine un-broadcasts). A partial
+        may be a number (1 for ``add``, -1 for ``negative``). For complex values the VJP multiplies by the
+        same derivative (JAX's convention: a cotangent c of z means dL = Re(sum(c dz)))."""
         assert self.elementwise, "partials define rules for elementwise primitives only"
-
-        def rule(d: Callable | float | None, transpose: bool) -> Callable | None:
-            if d is None:
-                return None
-            if d == 1:
-                return lambda g, ans, *args, **kw: g
-            if isinstance(d, (int, float)):
-                return lambda g, ans, *args, **kw: g * d
-            if transpose:  # for complex values the VJP multiplies by the conjugate derivative
-                return lambda g, ans, *args, **kw: g * conj_if_complex(d(ans, *args, **kw))
-            return lambda g, ans, *args, **kw: g * d(ans, *args, **kw)
-
-        self.jvps = tuple(rule(d, False) for d in partials)
-        self.vjps = tuple(rule(d, True) for d in partials)
+        rules = tuple(_times_partial(d) for d in partials)
+        self.jvps = self.vjps = rules
         return self
+
+    # ---- reading rules --------------------------------------------------------------------------
+    @property
+    def arity(self) -> int | None:
+        """How many positional arguments have rules (None: any number, for variadic primitives)."""
+        return None if self.variadic is not None else len(self.vjps)
+
+    def vjp_rule(self, i: int) -> Rule | None:
+        if self.variadic is not None:
+            return self.variadic[0](i)
+        return self.vjps[i] if i < len(self.vjps) else None
+
+    def jvp_rule(self, i: int) -> Rule | None:
+        if self.variadic is not None and self.variadic[1] is not None:
+            return self.variadic[1](i)
+        return self.jvps[i] if i < len(self.jvps) else None
+
+    def batched_jvp_rule(self, i: int) -> Rule | None:
+        return self.jvp_batched[i] if i < len(self.jvp_batched) else None
 
     # ---- applying -------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -121,7 +131,7 @@ class Primitive:
             return self.impl(*[strip(a) for a in args], **kwargs)
         return top._trace.process(self, args, kwargs)
 
-    def apply_plain(self, args: tuple, kwargs: dict) -> Any:
+    def apply_plain(self, args: tuple | list, kwargs: dict) -> Any:
         """The implementation on plain numbers; shape errors name the op and the shapes it was given."""
         try:
             return self.impl(*args, **kwargs)
@@ -140,6 +150,25 @@ class Primitive:
         return f"<tinyad primitive {self.name}>"
 
 
+def _times_partial(d: Callable | float | None) -> Rule | None:
+    """The rule ``g -> g * d(ans, *args)`` of an elementwise primitive's partial derivative ``d``."""
+    if d is None:
+        return None
+    if isinstance(d, (int, float)):
+        if d == 1:
+            return lambda g, ans, *args, **kw: g
+        return lambda g, ans, *args, **kw: g * d
+    return lambda g, ans, *args, **kw: g * d(ans, *args, **kw)
+
+
+def builtin(impl: Callable, name: str, **options: Any) -> Primitive:
+    """A built-in primitive, listed in :data:`REGISTRY` (used by tinyad.core and tinyad.ops only)."""
+    if name in REGISTRY:
+        raise ValueError(f"two built-in primitives are named {name!r}")
+    prim = REGISTRY[name] = Primitive(impl, name, **options)
+    return prim
+
+
 def primitive(impl: Callable | None = None, **options: Any) -> Any:
     """Make a user-defined primitive (decorator). Add rules with ``.defjvp``/``.defvjp``/``.def_partials``.
 
@@ -152,7 +181,8 @@ def primitive(impl: Callable | None = None, **options: Any) -> Any:
         softplus.defvjp(lambda g, ans, x: g * tnp.sigmoid(x))
 
     A mode whose rule is missing raises :class:`NonDifferentiableError` when used, naming the op; the other
-    mode still works. Rules must use tinyad ops so that they can be differentiated again.
+    mode still works. Rules must use tinyad ops so that they can be differentiated again. User primitives
+    are not registered anywhere: defining one again (re-running a notebook cell) simply makes a new one.
     """
     if impl is None:
         return lambda f: Primitive(f, **options)
@@ -174,30 +204,11 @@ def ndim_of(x: Any) -> int:
 def is_complex(x: Any) -> bool:
     """Whether the number under any boxes is complex (exact-type checks first: the common case is real)."""
     t = type(x)
-    if t is _ndarray:
+    if t is _np.ndarray:
         return x.dtype.kind == "c"
-    if t is float or t is _float64:
+    if t is float or t is _np.float64:
         return False
     while isinstance(x, Box):
         x = x._inner()
     dt = getattr(x, "dtype", None)
     return dt.kind == "c" if dt is not None else isinstance(x, complex)
-
-
-def conj_if_complex(x: Any) -> Any:
-    if not is_complex(x):
-        return x
-    from .primitives.elementwise import conj
-
-    return conj(x)
-
-
-def real_if_real(c: Any, x: Any) -> Any:
-    """A cotangent for ``x``: its real part when x is real (a real input only feels Re of a complex one)."""
-    if type(c) is _ndarray and c.dtype.kind != "c":
-        return c
-    if is_complex(c) and not is_complex(x):
-        from .primitives.elementwise import real
-
-        return real(c)
-    return c

@@ -64,3 +64,23 @@ def tree_map(f: Callable, tree: Any, *rest: Any) -> Any:
         if otd != td:
             raise ValueError(f"tree structures differ: {td} vs {otd}")
     return td.unflatten([f(*xs) for xs in zip(leaves, *[lv for lv, _ in others])])
+
+
+def leaf_names(td: TreeDef, root: str = "hyperparameter") -> list[str]:
+    """Readable names of a container's leaves, in flattening order: 'lr', 'opt.momentum', 'lrs[2]'.
+    A bare leaf (no container) is called ``root``."""
+    return _names(td, "") if td.kind != "leaf" else [root]
+
+
+def _names(td: TreeDef, prefix: str) -> list[str]:
+    if td.kind == "leaf":
+        return [prefix]
+    keys = td.meta if td.kind == "dict" else range(len(td.children))
+    out = []
+    for key, child in zip(keys, td.children):
+        name = (f"{prefix}.{key}" if prefix else str(key)) if td.kind == "dict" else f"{prefix}[{key}]"
+        out += _names(child, name)
+    return out
+
+
+tree_flatten = flatten

@@ -1,4 +1,4 @@
-"""Tags: which differentiation a box belongs to, and whether that differentiation is still running.
+"""Traces: which differentiation a box belongs to, and whether that differentiation is still running.
 
 Every ``grad``/``vjp``/``jvp`` call opens a fresh :class:`Trace` whose ``id`` comes from a counter that
 never repeats, and closes it on return. Because ids only grow, the box with the largest id among a
@@ -54,6 +54,15 @@ class Box:
     """Base of every tinyad box (forward ``Dual`` and reverse ``Var``): a value tagged with a trace."""
 
     __slots__ = ("_trace",)
+
+    @property
+    def trace(self) -> Trace:
+        """The differentiation this box belongs to."""
+        return self._trace
+
+    def _inner(self) -> Any:  # pragma: no cover - abstract
+        """The number this box wraps (which may itself be a box of an outer trace)."""
+        raise NotImplementedError
 
 
 def leaked_error(box: Box, where: str) -> LeakedBoxError:

@@ -1,16 +1,13 @@
-"""matmul: the one bilinear primitive. BLAS (NumPy ``@``) does the work in every mode."""
+"""Contractions: matmul (bilinear; BLAS, via NumPy ``@``, does the work in every mode) and einsum
+(multilinear in any number of operands). Complex operands follow JAX's convention, so the VJPs are plain
+transposes."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..primitive import Primitive, conj_if_complex, ndim_of, shape_of
-from .shapes import PerOperand, reshape, transpose, unbroadcast
-
-
-def _swap_last(a):
-    nd = ndim_of(a)
-    return transpose(a, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+from ..core.primitive import builtin, ndim_of, shape_of
+from ..core.vspace import broadcast_to, map_directions, reshape, swap_last, unbroadcast
 
 
 def _as_matrices(x, y, g):
@@ -22,19 +19,17 @@ def _as_matrices(x, y, g):
 
 
 def _vjp_x(g, ans, x, y):
-    y = conj_if_complex(y)  # the transpose of a complex map is its conjugate transpose
     if ndim_of(x) == 2 and ndim_of(y) == 2:  # the common case, without the promotions
-        return matmul(g, _swap_last(y))
+        return matmul(g, swap_last(y))
     x2, y2, g2 = _as_matrices(x, y, g)
-    return reshape(unbroadcast(matmul(g2, _swap_last(y2)), shape_of(x2)), shape_of(x))
+    return reshape(unbroadcast(matmul(g2, swap_last(y2)), shape_of(x2)), shape_of(x))
 
 
 def _vjp_y(g, ans, x, y):
-    x = conj_if_complex(x)
     if ndim_of(x) == 2 and ndim_of(y) == 2:
-        return matmul(_swap_last(x), g)
+        return matmul(swap_last(x), g)
     x2, y2, g2 = _as_matrices(x, y, g)
-    return reshape(unbroadcast(matmul(_swap_last(x2), g2), shape_of(y2)), shape_of(y))
+    return reshape(unbroadcast(matmul(swap_last(x2), g2), shape_of(y2)), shape_of(y))
 
 
 # Batched JVPs: k tangents ride NumPy's stacked matmul, (k, n, m) @ (m, p). Measured on the digits MLP
@@ -42,25 +37,21 @@ def _vjp_y(g, ans, x, y):
 def _jvp_x_batched(g, ans, x, y):
     if ndim_of(y) <= 2 or ndim_of(x) >= ndim_of(y):  # batch axes of x and y right-align; k leads
         return matmul(g, y)
-    return _loop(lambda gj: matmul(gj, y), g)
+    return map_directions(lambda gj: matmul(gj, y), g)
 
 
 def _jvp_y_batched(g, ans, x, y):
     if ndim_of(y) == 1:  # x @ y_j for each direction = y_j @ x^T, one call
-        return matmul(g, _swap_last(x)) if ndim_of(x) == 2 else matmul(g, x) if ndim_of(x) == 1 else \
-            _loop(lambda gj: matmul(x, gj), g)
-    if ndim_of(x) <= ndim_of(y):
+        if ndim_of(x) == 2:
+            return matmul(g, swap_last(x))
+        if ndim_of(x) == 1:
+            return matmul(g, x)
+    elif ndim_of(x) <= ndim_of(y):
         return matmul(x, g)
-    return _loop(lambda gj: matmul(x, gj), g)
+    return map_directions(lambda gj: matmul(x, gj), g)
 
 
-def _loop(f, g):
-    from .reductions import stack
-
-    return stack([f(g[j]) for j in range(shape_of(g)[0])])
-
-
-matmul = Primitive(np.matmul, "matmul")
+matmul = builtin(np.matmul, "matmul")
 matmul.defjvp(lambda g, ans, x, y: matmul(g, y), lambda g, ans, x, y: matmul(x, g))
 matmul.defvjp(_vjp_x, _vjp_y)
 matmul.defjvp_batched(_jvp_x_batched, _jvp_y_batched)
@@ -99,8 +90,6 @@ def _einsum_vjp(i):
                            subscripts=",".join([out] + others) + "->" + kept)
         shape_i = shape_of(ops[i])
         expanded = reshape(reduced, tuple(n if c in present else 1 for c, n in zip(ins[i], shape_i)))
-        from .shapes import broadcast_to
-
         return broadcast_to(expanded, shape_i)
 
     return rule
@@ -113,6 +102,4 @@ def _einsum_jvp(i):
     return rule
 
 
-einsum_p = Primitive(_einsum, "einsum")
-einsum_p.jvps = PerOperand(_einsum_jvp)
-einsum_p.vjps = PerOperand(_einsum_vjp)
+einsum_p = builtin(_einsum, "einsum").defvariadic(_einsum_vjp, _einsum_jvp)

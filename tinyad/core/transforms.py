@@ -1,7 +1,7 @@
 """The operators users call: grad, value_and_grad, vjp, jvp, jacfwd, jacrev, hessian, hvp.
 
 Names, signatures and return shapes follow JAX so that habits carry over. Each call opens a fresh trace
-(see ``tags``), boxes the inputs, runs the user's function — loops, branches, recursion and containers
+(see ``trace``), boxes the inputs, runs the user's function — loops, branches, recursion and containers
 are ordinary Python — and closes the trace before returning.
 """
 
@@ -13,16 +13,15 @@ import numpy as np
 
 from .forward import Dual, ForwardTrace
 from .primitive import shape_of
-from .primitives.reductions import stack
-from .primitives.shapes import getitem, reshape, transpose
 from .reverse import ReverseTrace, Var, backward
-from .tags import Box, innermost, opened
+from .trace import Box, innermost, opened
 from .tree import flatten, tree_map
+from .vspace import getitem, reshape, stack, transpose
 
 ArgNums = int | Sequence[int]
 
 
-def _check_differentiable(x: Any, what: str, allow_complex: bool = False) -> Any:
+def check_differentiable(x: Any, what: str, allow_complex: bool = False) -> Any:
     """Inputs to differentiate must be real floating point; say what to do otherwise."""
     if type(x) is float or isinstance(x, Box) or (type(x) is np.ndarray and x.dtype.kind == "f"):
         return x
@@ -81,7 +80,7 @@ def _vjp(f: Callable, primals: Sequence, has_aux: bool, argnums: Sequence[int], 
     for n, p in zip(argnums, primals):
         leaves, td = flatten(p)
         what = f"argument {n} of {_name(f)}"
-        in_leaves.append([Var(_check_differentiable(x, what, allow_complex), trace) for x in leaves])
+        in_leaves.append([Var(check_differentiable(x, what, allow_complex), trace) for x in leaves])
         in_defs.append(td)
     with opened(trace):
         try:
@@ -182,7 +181,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, *, has_aux: bool = F
         raise ValueError(f"jvp: tangents have structure {t_def} but primals have {p_def}")
     k = None
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
-        _check_differentiable(p, f"primal {i} of jvp({_name(f)})", allow_complex=True)
+        check_differentiable(p, f"primal {i} of jvp({_name(f)})", allow_complex=True)
         ps, ts = shape_of(p), shape_of(t)
         if batched:
             if len(ts) != len(ps) + 1 or ts[1:] != ps or (k is not None and ts[0] != k):
@@ -208,7 +207,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, *, has_aux: bool = F
             tans.append(o._tangent)
         else:
             values.append(o)
-            tans.append(trace._zeros(o))
+            tans.append(trace.zeros(o))
     res = (o_def.unflatten(values), o_def.unflatten(tans))
     return res + (aux,) if has_aux else res
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .box import ArrayBox
-from .primitive import Primitive, real_if_real, shape_of
-from .primitives.elementwise import add
-from .primitives.shapes import unbroadcast
-from .tags import Box, Trace
+from .primitive import Primitive, Rule, shape_of
+from .trace import Box, Trace, innermost, opened
+from .vspace import add, real_if_real, unbroadcast
 
 
 class Var(ArrayBox):
@@ -71,7 +72,7 @@ class ReverseTrace(Trace):
         boxed = False  # does a box of an outer trace remain among the values?
         for i, a in enumerate(args):
             if type(a) is Var and a._trace is self:
-                if i >= len(prim.vjps) or prim.vjps[i] is None:
+                if prim.vjp_rule(i) is None:
                     raise prim.missing_rule("vjp", i)
                 parents.append((i, a))
                 a = values[i] = a._value
@@ -98,7 +99,7 @@ def backward(tape: list, seeds: list[tuple[Var, Any]], inputs: list[Var]) -> lis
             node._ct = None
             prim, args, kwargs = node._prim, node._args, node._kwargs
             for i, parent in node._parents:
-                c = prim.vjps[i](g, node._value, *args, **kwargs)
+                c = prim.vjp_rule(i)(g, node._value, *args, **kwargs)
                 if prim.elementwise:
                     c = unbroadcast(c, shape_of(args[i]))
                 c = real_if_real(c, args[i])
@@ -109,3 +110,27 @@ def backward(tape: list, seeds: list[tuple[Var, Any]], inputs: list[Var]) -> lis
             v._ct = None
         for node in tape:
             node._ct = None
+
+
+def transposed_jvps(prim: Primitive) -> tuple[Rule, ...]:
+    """VJP rules for ``prim`` derived from its JVP rules, which are linear in the tangent: the VJP of
+    argument i is the transpose of ``t -> jvp_i(t, ans, *args)``, found by recording that map on a tape and
+    pulling the cotangent back through it. So a heavy linear-algebra op writes its derivative once; the
+    derived rules are ordinary tinyad computations, differentiable again at any order."""
+    return tuple(None if rule is None else _transpose_of(rule, i) for i, rule in enumerate(prim.jvps))
+
+
+def _transpose_of(jvp_rule: Rule, argnum: int) -> Rule:
+    def vjp_rule(g: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
+        x = args[argnum]
+        trace = ReverseTrace()
+        t = Var(np.zeros(shape_of(x), dtype=np.result_type(innermost(x), np.float64)), trace)
+        with opened(trace):
+            out = jvp_rule(t, ans, *args, **kwargs)
+        tape = trace.take_tape()
+        if type(out) is not Var or out._trace is not trace:  # the JVP does not depend on this argument
+            return np.zeros(shape_of(x))
+        (ct,) = backward(tape, [(out, g)], [t])
+        return np.zeros(shape_of(x)) if ct is None else ct
+
+    return vjp_rule

@@ -1,0 +1,21 @@
+"""The engine: traces and boxes, primitives and their dispatch, forward and reverse mode, transforms.
+
+Read it in this order: ``trace`` (which differentiation a box belongs to) -> ``primitive`` (an op's value
+and rules; dispatch) -> ``vspace`` (the few primitives the engine itself applies to tangents and
+cotangents) -> ``box`` (operators every box shares) -> ``forward`` (``Dual``) / ``reverse`` (``Var`` and
+the tape) -> ``tree`` (containers) -> ``transforms`` (grad, vjp, jvp, ...). Nothing here imports the op
+library: operators on boxes find the built-in primitives by name in the registry that ``tinyad.ops`` fills.
+"""
+
+from .forward import Dual, ForwardTrace
+from .primitive import REGISTRY, NonDifferentiableError, Primitive, primitive
+from .reverse import ReverseTrace, Var
+from .trace import Box, LeakedBoxError, Trace
+from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .tree import tree_flatten, tree_map
+
+__all__ = [
+    "Box", "Dual", "ForwardTrace", "LeakedBoxError", "NonDifferentiableError", "Primitive", "REGISTRY",
+    "ReverseTrace", "Trace", "Var", "grad", "hessian", "hvp", "jacfwd", "jacrev", "jvp", "primitive",
+    "tree_flatten", "tree_map", "value_and_grad", "vjp",
+]

@@ -1,0 +1,69 @@
+"""Primitives whose outputs are constants at every level of differentiation: comparisons, rounding,
+logical ops, index-valued functions, and ``stop_gradient``. Boxes among their arguments are stripped."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.primitive import builtin, shape_of
+
+
+def _nd(impl, name: str):
+    return builtin(impl, name, nondiff=True)
+
+
+equal = _nd(np.equal, "equal")
+not_equal = _nd(np.not_equal, "not_equal")
+less = _nd(np.less, "less")
+less_equal = _nd(np.less_equal, "less_equal")
+greater = _nd(np.greater, "greater")
+greater_equal = _nd(np.greater_equal, "greater_equal")
+sign = _nd(np.sign, "sign")
+floor = _nd(np.floor, "floor")
+ceil = _nd(np.ceil, "ceil")
+round = _nd(np.round, "round")  # noqa: A001 - the NumPy name
+trunc = _nd(np.trunc, "trunc")
+rint = _nd(np.rint, "rint")
+mod = _nd(np.mod, "mod")  # on integers (index arithmetic); for floats the derivative is 1 a.e. — use fmod
+floor_divide = _nd(np.floor_divide, "floor_divide")
+isfinite = _nd(np.isfinite, "isfinite")
+isnan = _nd(np.isnan, "isnan")
+isinf = _nd(np.isinf, "isinf")
+logical_and = _nd(np.logical_and, "logical_and")
+logical_or = _nd(np.logical_or, "logical_or")
+logical_not = _nd(np.logical_not, "logical_not")
+logical_xor = _nd(np.logical_xor, "logical_xor")
+
+argmax = _nd(np.argmax, "argmax")
+argmin = _nd(np.argmin, "argmin")
+argsort = _nd(np.argsort, "argsort")
+nonzero = _nd(np.nonzero, "nonzero")
+searchsorted = _nd(np.searchsorted, "searchsorted")
+
+
+def _identity(x):
+    return x
+
+
+stop_gradient = _nd(_identity, "stop_gradient")
+stop_gradient.__doc__ = """The value of ``x`` as a constant: no derivative flows through it, at any level.
+
+Use it for values you read but must not differentiate (a running statistic, a target network, a number
+to print)."""
+
+
+def _zeros_like(x, dtype=None):
+    return np.zeros(shape_of(x), dtype=dtype or np.result_type(x, np.float64))
+
+
+def _ones_like(x, dtype=None):
+    return np.ones(shape_of(x), dtype=dtype or np.result_type(x, np.float64))
+
+
+zeros_like = _nd(_zeros_like, "zeros_like")
+ones_like = _nd(_ones_like, "ones_like")
+
+
+def as_float(mask):
+    """A boolean mask as 0.0/1.0 floats (a constant)."""
+    return np.asarray(mask, dtype=float)

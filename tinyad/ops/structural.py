@@ -1,0 +1,99 @@
+"""Structural primitives — shapes and reductions — beyond the ones the engine itself needs.
+
+``tinyad.core.vspace`` defines reshape, transpose, broadcast_to, sum, getitem/scatter_add and concatenate
+(the engine moves tangents and cotangents with them); they are re-exported here. This file adds the
+reductions whose derivatives are not linear (max, logsumexp, and softmax built on it), cumulative sums,
+and float casts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.primitive import builtin, ndim_of
+from ..core.trace import innermost
+from ..core.vspace import (  # noqa: F401 - re-exported: the structural primitives the engine defines
+    broadcast_to,
+    concatenate,
+    expand,
+    getitem,
+    normalize_axes,
+    reshape,
+    scatter_add,
+    stack,
+    sum,
+    swap_last,
+    transpose,
+    unbroadcast,
+)
+from .elementwise import exp, subtract
+from .nondiff import as_float, equal
+
+
+# ---- max ----------------------------------------------------------------------------------------------
+def _amax(x, axis=None, keepdims=False):
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+def _argmax_weights(ans, x, axis, keepdims):
+    """Where the maximum is attained, split evenly among ties (a constant)."""
+    hit = as_float(equal(x, expand(ans, x, axis, keepdims)))
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+max = builtin(_amax, "max")  # noqa: A001 - the NumPy name
+max.defjvp(lambda g, ans, x, axis=None, keepdims=False: sum(
+    g * _argmax_weights(ans, x, axis, keepdims), axis=axis, keepdims=keepdims))
+max.defvjp(lambda g, ans, x, axis=None, keepdims=False:
+           expand(g, x, axis, keepdims) * _argmax_weights(ans, x, axis, keepdims))
+
+
+# ---- logsumexp and softmax -------------------------------------------------------------------------------
+def logsumexp_value(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) on plain arrays, shifted by the maximum so that it cannot overflow."""
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _softmax_of(ans, x, axis, keepdims):
+    return exp(subtract(x, expand(ans, x, axis, keepdims)))
+
+
+logsumexp = builtin(logsumexp_value, "logsumexp")
+logsumexp.defjvp(lambda g, ans, x, axis=None, keepdims=False: sum(
+    g * _softmax_of(ans, x, axis, keepdims), axis=axis, keepdims=keepdims))
+logsumexp.defvjp(lambda g, ans, x, axis=None, keepdims=False:
+                 expand(g, x, axis, keepdims) * _softmax_of(ans, x, axis, keepdims))
+
+
+def log_softmax(x, axis=-1):
+    return subtract(x, logsumexp(x, axis=axis, keepdims=True))
+
+
+def softmax(x, axis=-1):
+    """exp(x - logsumexp(x)): the one softmax (losses and tinyad.numpy use it)."""
+    return exp(log_softmax(x, axis))
+
+
+# ---- cumulative sum ----------------------------------------------------------------------------------------
+def _cumsum(x, *, axis):
+    return np.cumsum(x, axis=axis)
+
+
+def _flip(g, axis):
+    return getitem(g, idx=(slice(None),) * (axis % ndim_of(g)) + (slice(None, None, -1),))
+
+
+cumsum_p = builtin(_cumsum, "cumsum", linear=True)
+cumsum_p.defvjp(lambda g, ans, x, axis: _flip(cumsum_p(_flip(g, axis), axis=axis), axis))
+
+
+# ---- float casts ------------------------------------------------------------------------------------------
+def _astype(x, *, dtype):
+    return np.asarray(x).astype(dtype)
+
+
+astype_p = builtin(_astype, "astype", linear=True)
+astype_p.defvjp(lambda g, ans, x, dtype: astype_p(g, dtype=np.result_type(innermost(x))))

@@ -1,0 +1,139 @@
+"""What every optimizer shares: hyperparameters, rebuilding with new ones, and leaf-by-leaf updates.
+
+An optimizer is an object with two pure methods::
+
+    state = opt.init(params)
+    params, state = opt.update(grads, state, params)
+
+``params`` is any container (dict, list, tuple, nesting) of arrays. Each hyperparameter is a float, a box
+(a ``Dual`` when a hypergradient is being taken), or a container with the structure of ``params`` holding
+one value (scalar or array) per parameter array: per-layer or per-weight hyperparameters. Optimizers are
+plain objects of module-level classes, so they pickle (and can be sent to worker processes).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..core.primitive import shape_of
+from ..core.trace import Box
+from ..core.tree import flatten, leaf_names, tree_map
+
+
+class Optimizer:
+    """Base class. Subclasses store their constructor's arguments with ``super().__init__(**hyperparams)``,
+    name the numeric ones in ``numeric`` (checked here), and implement :meth:`init` and :meth:`update`.
+
+    ``hyperparams`` records the values an optimizer was built with and :meth:`with_hyperparams` rebuilds it
+    with others: that is how a hyperoptimizer (:func:`tinyad.optim.stack`) differentiates one update with
+    respect to them. ``tunable`` names the hyperparameters a stack tunes by default."""
+
+    name = "optimizer"
+    numeric: tuple[str, ...] = ()
+    online = False  # whether it changes its own hyperparameters as it runs (HD optimizers, stacks)
+
+    def __init__(self, **hyperparams: Any) -> None:
+        for key in self.numeric:
+            check_hyperparameter(self.name, key, hyperparams[key])
+        self._hyperparams = hyperparams
+
+    @property
+    def hyperparams(self) -> tuple:
+        """``((name, value), ...)`` in the constructor's order."""
+        return tuple(self._hyperparams.items())
+
+    @property
+    def tunable(self) -> tuple[str, ...]:
+        return ()
+
+    def init(self, params: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def update(self, grads: Any, state: Any, params: Any) -> tuple:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def with_hyperparams(self, **values: Any) -> "Optimizer":
+        """The same optimizer with some hyperparameters replaced (e.g. by boxes)."""
+        unknown = set(values) - set(self._hyperparams)
+        if unknown:
+            raise ValueError(f"{self.name} has no hyperparameters {sorted(unknown)}; it has {list(self._hyperparams)}")
+        return self.rebuild(**{**self._hyperparams, **values})
+
+    def rebuild(self, **hyperparams: Any) -> "Optimizer":
+        return type(self)(**hyperparams)
+
+    def levels(self, state: Any) -> list[dict]:
+        """Hyperparameters in use, bottom level first; a plain optimizer has one level, its own constants
+        (online tuners, which change theirs, report the values in use now)."""
+        return [{k: float(v) for k, v in self._hyperparams.items() if _is_number(v)}]
+
+    def __repr__(self) -> str:
+        return f"<tinyad.optim.{self.name} {self._hyperparams}>"
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
+
+
+def check_hyperparameter(owner: str, key: str, value: Any) -> None:
+    """A hyperparameter is a real number, a box, or a container of them (one per parameter array)."""
+    for leaf in flatten(value)[0]:
+        if isinstance(leaf, Box):
+            continue
+        ok = _is_number(leaf) or (isinstance(leaf, np.ndarray) and leaf.dtype.kind in "fiu")
+        if not ok:
+            raise TypeError(f"{owner}: hyperparameter {key!r} must be a real number (or a box, or a container with "
+                            f"one per parameter array), got {type(leaf).__name__} {leaf!r:.60}")
+        if not np.all(np.isfinite(leaf)):
+            raise ValueError(f"{owner}: hyperparameter {key!r} is {leaf!r:.60}, which is not finite")
+
+
+def is_zero(h: Any) -> bool:
+    return _is_number(h) and h == 0
+
+
+def zeros_like_params(params: Any) -> Any:
+    return tree_map(lambda p: np.zeros(shape_of(p), dtype=_float_dtype(p)), params)
+
+
+def _float_dtype(p: Any) -> np.dtype:
+    dt = np.result_type(getattr(p, "dtype", np.float64))
+    return dt if dt.kind in "fc" else np.dtype(np.float64)
+
+
+def per_param(h: Any, td: Any, n: int, key: str = "hyperparameter") -> list:
+    """A hyperparameter as one value per parameter array: shared if scalar/box, else given per array."""
+    h_leaves, h_def = flatten(h)
+    if h_def.kind == "leaf":
+        return [h] * n
+    if h_def == td:
+        return h_leaves
+    raise ValueError(f"{key} must be a scalar (or box), or a container with the structure of the parameters "
+                     f"({td}); got {h_def}")
+
+
+def check_like_params(what: str, tree: Any, params: Any) -> list:
+    """The leaves of ``tree`` (gradients, a state) after checking it matches ``params`` exactly: the same
+    structure, and each leaf the shape of its parameter (NumPy would broadcast a wrong shape silently)."""
+    leaves, td = flatten(tree)
+    p_leaves, p_td = flatten(params)
+    if td != p_td:
+        raise ValueError(f"the {what} have structure {td}, but the parameters have {p_td}")
+    for name, x, p in zip(leaf_names(p_td, root="params"), leaves, p_leaves):
+        if shape_of(x) != shape_of(p):
+            raise ValueError(f"the {what} for parameter {name!r} have shape {shape_of(x)}, but the parameter has "
+                             f"shape {shape_of(p)}; they must match exactly")
+    return leaves
+
+
+def leafwise(fn: Callable, n_out: int, params: Any, trees: dict, hparams: tuple) -> tuple:
+    """Apply ``fn(*tree_leaves, *hyperparameter_values)`` per parameter array; return ``n_out`` params-shaped
+    trees. ``trees`` maps a name ("gradients", "state 'b'") to a container shaped like ``params``;
+    ``hparams`` are (name, value) pairs, each value shared or given per parameter array."""
+    leaves, td = flatten(params)
+    columns = [check_like_params(what, t, params) for what, t in trees.items()]
+    columns += [per_param(h, td, len(leaves), key) for key, h in hparams]
+    outs = [fn(*xs) for xs in zip(*columns)]
+    return tuple(td.unflatten([o[i] for o in outs]) for i in range(n_out))
