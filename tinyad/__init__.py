@@ -6,6 +6,7 @@ whole training run without storing it. Read the package top-down: ``tags`` -> ``
 ``primitives/`` -> ``box`` -> ``forward``/``reverse`` -> ``transforms`` -> ``numpy`` -> libraries.
 """
 
+from ._version import __version__ as __version__  # one source: tinyad/_version.py
 from .forward import Dual
 from .primitive import REGISTRY, NonDifferentiableError, Primitive, primitive
 from .primitives.special import stop_gradient
@@ -14,8 +15,6 @@ from .tags import LeakedBoxError
 from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
 from .tree import flatten as tree_flatten
 from .tree import tree_map
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Dual", "LeakedBoxError", "NonDifferentiableError", "Primitive", "REGISTRY", "Var", "grad", "hessian",
