@@ -2,22 +2,54 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tinyad.cli import main
 
 
-def test_quadratic_demo_improves_alpha_and_loss(capsys):
+def seed_table(alpha=0.001, hyper_lr=1e-7, outer_steps=10):
+    """The seed's table in closed form, derived by hand. The inner step a <- a - alpha * 10 (5a - 10) is
+    linear in a: a_{t+1} - 2 = q (a_t - 2) with q = 1 - 50 alpha, so from a_0 = 1, a_t - 2 = -q^t and
+    L_t = 25 (a_t - 2)^2 = 25 q^(2t). The seed differentiates the last loss it computed, L_9 = 25 q^18:
+    dL_9/dalpha = 25 * 18 q^17 * (-50) = -22500 q^17."""
+    rows = []
+    for k in range(outer_steps):
+        q = 1 - 50 * alpha
+        rows.append({"step": k, "alpha": alpha, "loss": 25 * q ** 18, "hypergrad": -22500 * q ** 17})
+        alpha = alpha - hyper_lr * rows[-1]["hypergrad"]
+    return rows
+
+
+def test_quadratic_demo_reproduces_the_seed_table(capsys):
     main(["demo", "quadratic"])
     out = capsys.readouterr().out
-    assert "hypergradient" in out
     from tinyad.demos import quadratic
 
-    res = quadratic.main([])
-    rows = res["rows"]
-    assert rows[0]["hypergrad"] == pytest.approx(-2500 * 10 * 0.95 ** 19, rel=1e-12)
+    rows = quadratic.main([])["rows"]
+    assert round(rows[0]["hypergrad"], 2) == -9407.71  # the seed's anchors
+    assert round(rows[9]["alpha"], 7) == 0.0034643
+    expected = seed_table()
+    assert rows[0]["hypergrad"] == pytest.approx(-22500 * 0.95 ** 17, rel=1e-10)
+    for got, want in zip(rows, expected, strict=True):
+        for key in ("alpha", "loss", "hypergrad"):
+            assert got[key] == pytest.approx(want[key], rel=1e-10), (got["step"], key)
+    printed = [line.split() for line in out.splitlines()[1:11]]
+    assert printed == [[str(r["step"])] + [format(r[key], "#.7g") for key in ("alpha", "loss", "hypergrad")]
+                       for r in expected]
     assert all(b["alpha"] > a["alpha"] and b["loss"] < a["loss"] for a, b in zip(rows, rows[1:]))
+    table = "\n".join(out.splitlines()[:11])
+    assert table in (Path(__file__).resolve().parents[1] / "docs" / "hybrid.md").read_text(), \
+        "docs/hybrid.md shows another quadratic table than tinyad demo quadratic prints"
+
+
+def test_quadratic_demo_options_change_the_run():
+    from tinyad.demos import quadratic
+
+    rows = quadratic.main(["--alpha", "0.002", "--outer-steps", "3", "--inner-steps", "4"])["rows"]
+    q = 1 - 50 * 0.002  # the last loss computed is L_3 = 25 q^6, so dL_3/dalpha = -7500 q^5
+    assert len(rows) == 3 and rows[0]["hypergrad"] == pytest.approx(-7500 * q ** 5, rel=1e-10)
 
 
 @pytest.mark.slow

@@ -21,7 +21,8 @@ OPTIONAL = {"matplotlib", "tqdm", "sklearn"}
 def all_modules() -> list[str]:
     names = ["tinyad"]
     for info in pkgutil.walk_packages([str(ROOT)], prefix="tinyad."):
-        names.append(info.name)
+        if not info.name.endswith(".__main__"):  # `python -m tinyad`: running it is its job
+            names.append(info.name)
     return sorted(names)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 
 from . import numpy, ops  # noqa: F401 - fill the registry of built-in primitives and the NumPy table
+from ._version import __version__ as __version__  # one source: tinyad/_version.py
 from .core import (
     REGISTRY,
     Dual,
@@ -35,8 +36,6 @@ from .core import (
     vjp,
 )
 from .ops.nondiff import stop_gradient
-
-__version__ = "0.1.0"
 
 _LAZY = ("optim", "hyper", "nn", "datasets", "reversible", "plotting", "testing", "kernels", "demos", "cli")
 

@@ -8,3 +8,13 @@ DEMOS = {
     "reversible": "tinyad.demos.reversible",
     "fluid": "tinyad.demos.fluid",
 }
+
+# One line each for ``tinyad demo --help``, kept here so listing the demos imports none of them.
+SUMMARIES = {
+    "quadratic": "the seed: tune a learning rate by the hypergradient of a 10-step inner run",
+    "mlp": "tune an MLP's learning rate, momentum and weight decay on the digits by hypergradient",
+    "hd": "online hypergradient descent: SGD, SGDN and Adam against their HD versions",
+    "stack": "stacks of hyperoptimizers: sensitivity to the initial learning rate shrinks with height",
+    "reversible": "exactly reversible learning: a learned learning-rate schedule and distilled images",
+    "fluid": "optimise a fluid's initial velocity so the smoke ends up in a target shape",
+}

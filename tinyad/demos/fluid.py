@@ -9,12 +9,12 @@ through the integer index arithmetic (a constant) and the interpolation weights 
 
 from __future__ import annotations
 
-import argparse
-
 import tinyad
 import tinyad.numpy as np  # the only change from a plain NumPy program
 from tinyad import optim
 from tinyad.plotting import figure
+
+from ._args import demo_parser, non_negative_int, positive_int
 
 
 def project(vx, vy, iterations=20):
@@ -68,10 +68,11 @@ def blob(n, cx, cy, r):
 
 
 def main(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(prog="tinyad demo fluid", description=__doc__.splitlines()[0])
-    ap.add_argument("--size", type=int, default=24)
-    ap.add_argument("--steps", type=int, default=12, help="simulation steps")
-    ap.add_argument("--iterations", type=int, default=40, help="optimisation steps on the initial velocity")
+    ap = demo_parser("fluid", __doc__)
+    ap.add_argument("--size", type=positive_int, default=24, help="grid cells per side (default %(default)s)")
+    ap.add_argument("--steps", type=positive_int, default=12, help="simulation steps (default %(default)s)")
+    ap.add_argument("--iterations", type=non_negative_int, default=40,
+                    help="optimisation steps on the initial velocity (default %(default)s)")
     ap.add_argument("--plot", metavar="FILE", default="fluid.png", help="where to save the before/after frames")
     ap.add_argument("--no-plot", action="store_true", help="do not save the picture")
     args = ap.parse_args(argv)

@@ -3,13 +3,12 @@ versions, for logistic regression and an MLP, from lr0 = 1e-3 and from lr0 = 0."
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
 from tinyad import datasets, nn, optim
 from tinyad.plotting import figure
 
+from ._args import demo_parser, positive_int
 from ._common import digits_loss, train_online
 
 HYPER_LR = {"sgd_hd": 1e-2, "sgdn_hd": 1e-3, "adam_hd": 1e-4}
@@ -36,8 +35,9 @@ def train(opt, p0, data, steps: int):
 
 
 def main(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(prog="tinyad demo hd", description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=500, help="training steps (minibatches of 100; 10 per epoch)")
+    ap = demo_parser("hd", __doc__)
+    ap.add_argument("--steps", type=positive_int, default=500,
+                    help="training steps (minibatches of 100; 10 per epoch; default %(default)s)")
     ap.add_argument("--plot", metavar="FILE", help="save the learning-rate trajectories to a PNG")
     args = ap.parse_args(argv)
     data = datasets.digits()

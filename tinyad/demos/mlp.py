@@ -9,10 +9,10 @@ log(weight_decay).
 
 from __future__ import annotations
 
-import argparse
-
 import tinyad
 from tinyad import datasets, hyper, nn, optim
+
+from ._args import demo_parser, non_negative_int, positive_float, positive_int, unit_interval
 
 
 def make_run(data, params0, T: int, batch: int = 100):
@@ -33,13 +33,18 @@ def make_run(data, params0, T: int, batch: int = 100):
 
 
 def main(argv: list[str] | None = None) -> hyper.Result:
-    ap = argparse.ArgumentParser(prog="tinyad demo mlp", description=__doc__.splitlines()[0])
-    ap.add_argument("--outer-steps", type=int, default=30)
-    ap.add_argument("--T", type=int, default=100, help="inner training steps per outer step")
-    ap.add_argument("--lr", type=float, default=0.01)
-    ap.add_argument("--momentum", type=float, default=0.5)
-    ap.add_argument("--weight-decay", type=float, default=1e-3)
-    ap.add_argument("--outer-lr", type=float, default=0.1, help="Adam step size in log/logit space")
+    ap = demo_parser("mlp", __doc__)
+    ap.add_argument("--outer-steps", type=non_negative_int, default=30,
+                    help="hypersteps (0: just evaluate the initial hyperparameters; default %(default)s)")
+    ap.add_argument("--T", type=positive_int, default=100,
+                    help="inner training steps per outer step (default %(default)s)")
+    ap.add_argument("--lr", type=positive_float, default=0.01, help="initial learning rate (default %(default)s)")
+    ap.add_argument("--momentum", type=unit_interval, default=0.5,
+                    help="initial momentum, in (0, 1): it is tuned as logit(momentum) (default %(default)s)")
+    ap.add_argument("--weight-decay", type=positive_float, default=1e-3,
+                    help="initial weight decay, > 0: it is tuned as log(weight decay) (default %(default)s)")
+    ap.add_argument("--outer-lr", type=positive_float, default=0.1,
+                    help="Adam step size in log/logit space (default %(default)s)")
     ap.add_argument("--plot", metavar="FILE", help="save loss and hyperparameter trajectories to a PNG")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)

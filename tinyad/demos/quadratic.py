@@ -1,16 +1,19 @@
-"""The seed demo: tune a learning rate by the hypergradient of a 10-step inner run.
+"""The seed demo: tune a learning rate alpha by the hypergradient of a 10-step inner run.
 
-Inner problem: L(a) = (5a - 10)^2 from a = 1, inner step a <- a - alpha * dL/da (dL/da by ``tinyad.grad``).
-The whole inner run is wrapped in ``tinyad.jvp`` with tangent 1 on alpha, so every number in it is a dual
-number and the dual part of the final inner loss *is* dL_T/dalpha. Hyperstep: alpha <- alpha - 1e-7 * that.
+Inner problem: L(a) = (5a - 10)^2 from a = 1. Each inner step, as in the seed notebook, computes the loss at
+the current a and its gradient (``tinyad.value_and_grad``), then updates a <- a - alpha * dL/da. The loss
+differentiated is the *last one computed*: at inner step 9 (the tenth step), before that step's update, so
+the tenth update is made but never scored. The whole inner run is wrapped in ``tinyad.jvp`` with tangent 1
+on alpha, so every number in it is a dual number and the dual part of that loss *is* dL_9/dalpha.
+Hyperstep: alpha <- alpha - 1e-7 * dL_9/dalpha, ten times from alpha_0 = 0.001.
 """
 
 from __future__ import annotations
 
-import argparse
-
 import tinyad
 from tinyad.plotting import colormap, figure
+
+from ._args import demo_parser, positive_float, positive_int
 
 INNER_STEPS, OUTER_STEPS, HYPER_LR, ALPHA0 = 10, 10, 1e-7, 0.001
 
@@ -19,30 +22,40 @@ def inner_loss(a):
     return (5 * a - 10) ** 2
 
 
-def inner_run(alpha):
-    """Train a for INNER_STEPS steps; return the last inner loss and the loss curve (plain numbers)."""
-    a, curve = 1.0, [float(tinyad.stop_gradient(inner_loss(1.0)))]
-    for _ in range(INNER_STEPS):
-        a = a - alpha * tinyad.grad(inner_loss)(a)
-        curve.append(float(tinyad.stop_gradient(inner_loss(a))))
-    return inner_loss(a), curve
+def inner_run(alpha, steps=INNER_STEPS):
+    """Train a from 1 for ``steps`` steps; return the last loss computed (at inner step ``steps - 1``, before
+    that step's update, as the seed does) and the loss at every step as plain numbers."""
+    a, curve = 1.0, []
+    for _ in range(steps):
+        loss, g = tinyad.value_and_grad(inner_loss)(a)
+        curve.append(float(tinyad.stop_gradient(loss)))
+        a = a - alpha * g
+    return loss, curve
 
 
 def main(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(prog="tinyad demo quadratic", description=__doc__.splitlines()[0])
+    ap = demo_parser("quadratic", __doc__)
+    ap.add_argument("--alpha", type=positive_float, default=ALPHA0, help="initial alpha (default %(default)s)")
+    ap.add_argument("--inner-steps", type=positive_int, default=INNER_STEPS,
+                    help="inner steps; the loss at the last one is differentiated (default %(default)s)")
+    ap.add_argument("--outer-steps", type=positive_int, default=OUTER_STEPS,
+                    help="hypersteps on alpha (default %(default)s)")
+    ap.add_argument("--hyper-lr", type=positive_float, default=HYPER_LR,
+                    help="step size of the hypersteps (default %(default)s)")
     ap.add_argument("--plot", metavar="FILE", help="save the inner loss curves and alpha to a PNG")
     args = ap.parse_args(argv)
 
-    alpha, rows, curves = ALPHA0, [], []
-    print(f"{'step':>4} {'alpha':>10} {'inner loss at T':>16} {'hypergradient':>14}")
-    for step in range(OUTER_STEPS):
-        (loss_T, curve), (hypergrad, _) = tinyad.jvp(inner_run, (alpha,), (1.0,))
-        print(f"{step:>4} {alpha:>10.6f} {loss_T:>16.6f} {hypergrad:>14.3f}")
-        rows.append({"step": step, "alpha": alpha, "loss": float(loss_T), "hypergrad": float(hypergrad)})
+    last = args.inner_steps - 1
+    alpha, rows, curves = args.alpha, [], []
+    print(f"{'k':>2} {'alpha_k':>12} {f'loss at inner step {last}':>22} {'dL/dalpha':>12}")
+    for k in range(args.outer_steps):
+        (loss, curve), (hypergrad, _) = tinyad.jvp(lambda al: inner_run(al, args.inner_steps), (alpha,), (1.0,))
+        rows.append({"step": k, "alpha": alpha, "loss": float(loss), "hypergrad": float(hypergrad)})
         curves.append(curve)
-        alpha = alpha - HYPER_LR * hypergrad
+        print(f"{k:>2} {alpha:>#12.7g} {float(loss):>#22.7g} {float(hypergrad):>#12.7g}")
+        alpha = alpha - args.hyper_lr * hypergrad
     print("\ninner loss curves (first, middle, last outer step):")
-    for i in (0, OUTER_STEPS // 2, OUTER_STEPS - 1):
+    for i in sorted({0, args.outer_steps // 2, args.outer_steps - 1}):
         print(f"  alpha={rows[i]['alpha']:.5f}: " + " ".join(f"{v:6.2f}" for v in curves[i]))
     if args.plot:
         _plot(rows, curves, args.plot)

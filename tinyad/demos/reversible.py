@@ -8,7 +8,6 @@ weights, velocity and an information buffer, never the trajectory.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
@@ -16,6 +15,8 @@ import numpy as np
 from tinyad import datasets, nn, optim
 from tinyad import reversible as R
 from tinyad.plotting import figure
+
+from ._args import demo_parser, non_negative_int, positive_int
 
 
 def schedule_experiment(data, T: int, meta_steps: int, log=print) -> dict:
@@ -75,10 +76,13 @@ def distillation_experiment(data, T: int, meta_steps: int, log=print) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(prog="tinyad demo reversible", description=__doc__.splitlines()[0])
-    ap.add_argument("--T", type=int, default=100, help="training steps in the schedule experiment")
-    ap.add_argument("--meta-steps", type=int, default=20)
-    ap.add_argument("--distil-meta-steps", type=int, default=40)
+    ap = demo_parser("reversible", __doc__)
+    ap.add_argument("--T", type=positive_int, default=100,
+                    help="training steps in the schedule experiment (default %(default)s)")
+    ap.add_argument("--meta-steps", type=non_negative_int, default=20,
+                    help="meta-steps on the schedule (default %(default)s)")
+    ap.add_argument("--distil-meta-steps", type=non_negative_int, default=40,
+                    help="meta-steps on the distilled images (default %(default)s)")
     ap.add_argument("--plot", metavar="FILE", help="save the learned schedules and images to a PNG")
     args = ap.parse_args(argv)
     data = datasets.digits()

@@ -3,7 +3,6 @@ height 1 (plain SGD), 2 (SGD tuned by SGD) and 3 (that tuned by SGD again), on t
 
 from __future__ import annotations
 
-import argparse
 import warnings
 
 import numpy as np
@@ -11,6 +10,7 @@ import numpy as np
 from tinyad import datasets, nn, optim
 from tinyad.plotting import colormap, figure
 
+from ._args import demo_parser, positive_int
 from ._common import digits_loss, train_online
 
 GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
@@ -37,8 +37,8 @@ def final_val_loss(opt, data, p0, steps: int) -> tuple[float, list]:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(prog="tinyad demo stack", description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=300)
+    ap = demo_parser("stack", __doc__)
+    ap.add_argument("--steps", type=positive_int, default=300, help="SGD steps per run (default %(default)s)")
     ap.add_argument("--plot", metavar="FILE", help="save validation loss against the initial learning rate")
     args = ap.parse_args(argv)
     data = datasets.digits()
