@@ -41,3 +41,37 @@ def unmul_rational(v: np.ndarray, buf: np.ndarray, n: np.ndarray, d: np.ndarray)
         r = b % di
         buf[i] = b // di
         v[i] = q * di + r
+
+
+@njit(cache=True)
+def pack_bits(words: np.ndarray, width: int) -> np.ndarray:
+    """Non-negative int64 ``words``, each below 2**width (0 <= width <= 63), written back to back at
+    ``width`` bits each into uint64 words (least significant bits first): ceil(n * width / 64) words."""
+    out = np.zeros((words.shape[0] * width + 63) // 64, dtype=np.uint64)
+    pos = 0
+    for i in range(words.shape[0]):
+        x = np.uint64(words[i])
+        k, o = pos >> 6, pos & 63
+        out[k] |= x << np.uint64(o)
+        if o + width > 64:  # the word straddles two uint64s: its high bits start the next one
+            out[k + 1] |= x >> np.uint64(64 - o)
+        pos += width
+    return out
+
+
+@njit(cache=True)
+def unpack_bits(packed: np.ndarray, width: int, n: int) -> np.ndarray:
+    """The inverse of :func:`pack_bits`: the ``n`` int64 words stored at ``width`` bits each."""
+    out = np.zeros(n, dtype=np.int64)
+    if width == 0:
+        return out
+    mask = (np.uint64(1) << np.uint64(width)) - np.uint64(1)
+    pos = 0
+    for i in range(n):
+        k, o = pos >> 6, pos & 63
+        x = packed[k] >> np.uint64(o)
+        if o + width > 64:
+            x |= packed[k + 1] << np.uint64(64 - o)
+        out[i] = np.int64(x & mask)
+        pos += width
+    return out
