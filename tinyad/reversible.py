@@ -330,19 +330,20 @@ class ReversibleSGD:
     def _range(self) -> str:
         return f"the fixed-point range |x| < {self.bound:g} (radix_bits = {self.radix_bits})"
 
-    def _encode(self, x: np.ndarray, what: str, t: int, layout: _Layout,
+    def _encode(self, x: np.ndarray, what: str, t: int | None, layout: _Layout,
                 advice: str = "Use fewer radix_bits for more range (each bit fewer doubles it).") -> np.ndarray:
         """rint(x 2**radix_bits) as int64, once every value is known to be in range: np.rint of nan, inf or a
-        huge value cast to int64 wraps around silently, so the check comes before the conversion. ``advice``
-        may name the offending element's group ``{g}``."""
+        huge value cast to int64 wraps around silently, so the check comes before the conversion. ``t`` is
+        the step (None: before training); ``advice`` may name the offending element's group ``{g}``."""
         with np.errstate(over="ignore", invalid="ignore"):
             y = np.rint(x * self.scale)
         bad = ~(np.abs(y) < LIMIT)
         if bad.any():
             i = int(np.argmax(bad))
+            step, counting = ("", "") if t is None else (f"step {t}: ", f"; {self._counting()}")
             raise ExactArithmeticError(
-                f"step {t}: {what} of {layout.leaf_of(i)!r} is {x[i]:.10g}, outside {self._range()}; "
-                f"{self._counting()}. {advice.format(g=layout.group_of(i))}")
+                f"{step}{what} of {layout.leaf_of(i)!r} is {x[i]:.10g}, outside {self._range()}{counting}. "
+                f"{advice.format(g=layout.group_of(i))}")
         return y.astype(np.int64)
 
     def _check_range(self, x: np.ndarray, what: str, t: int, layout: _Layout) -> None:
@@ -361,7 +362,7 @@ class ReversibleSGD:
     def _initial(self, layout: _Layout, params0: Any, v0: Any) -> tuple[np.ndarray, np.ndarray]:
         """(w_0, v_0) in fixed point. ``v0`` must have exactly the structure of params0 (containers, keys,
         shapes), so that every velocity belongs to its parameter array."""
-        w = self._encode(layout.flat(params0), "the initial value", 0, layout)
+        w = self._encode(layout.flat(params0), "the initial value", None, layout)
         if v0 is None:
             return w, np.zeros_like(w)
         v0 = _in_key_order_of(v0, params0)
@@ -374,7 +375,7 @@ class ReversibleSGD:
             if np.shape(x) != shape:
                 raise ValueError(f"v0 {name!r} has shape {np.shape(x)}, but params0 {name!r} has shape {shape}")
         _require_float_leaves(v0, "v0")
-        return w, self._encode(layout.flat(v0), "the initial velocity", 0, layout)
+        return w, self._encode(layout.flat(v0), "the initial velocity", None, layout)
 
     def _step_rationals(self, t: int, layout: _Layout) -> tuple:
         g = layout.element_group
