@@ -186,7 +186,7 @@ def test_buffer_occupies_close_to_its_information_and_180x_less_than_a_float32_t
 # ---- every argument checked up front, every value where it arises --------------------------------------------
 def first_out_of_range(alphas, gammas, bound=1024.0):
     """(step, value) where the float64 run of the same training first leaves |x| < bound, checked in the order
-    the exact run checks: gradient steps, velocities, parameter steps, parameters (each flat: w, then b)."""
+    the exact run checks: gradient steps, velocities, parameter steps, parameters (each flattened)."""
     p = dict(P0)
     v = {k: np.zeros_like(x) for k, x in P0.items()}
     for t in range(len(alphas)):
@@ -196,7 +196,7 @@ def first_out_of_range(alphas, gammas, bound=1024.0):
         dp = {k: alphas[t] * v[k] for k in p}
         p = {k: p[k] + dp[k] for k in p}
         for stage in (step, v, dp, p):
-            x = np.concatenate([stage["w"], stage["b"]])
+            x = np.concatenate([np.ravel(a) for a in tinyad.tree.flatten(stage)[0]])  # the exact run's order
             if np.any(np.abs(x) >= bound):
                 return t, x[np.argmax(np.abs(x) >= bound)]
     return None
@@ -231,7 +231,7 @@ def test_non_finite_learning_rates_are_refused_up_front(bad):
 
 
 def test_a_huge_learning_rate_is_reported_not_wrapped():
-    with pytest.raises(R.ExactArithmeticError, match=r"step 1: the parameter step alpha v of 'w' is -?\d\.\d+e\+299"
+    with pytest.raises(R.ExactArithmeticError, match=r"step 1: the parameter step alpha v of '[wb]' is -?\d\.\d+e\+299"
                                                      r".*alphas\[1, 0\] is too large"):
         R.hypergrad(train_loss, val_loss, P0, [0.1, 1e300, 0.1], 0.9)
 
@@ -241,7 +241,7 @@ def test_nan_gradients_are_blamed_on_the_loss_not_the_learning_rate():
         return train_loss(p, meta, t) * (np.nan if t == 3 else 1.0)
 
     with pytest.raises(R.ExactArithmeticError, match=r"step 3: train_loss returned non-finite gradients \(nan for "
-                                                     r"'w'.*not a fixed-point range problem") as e:
+                                                     r"'[wb]'.*not a fixed-point range problem") as e:
         R.hypergrad(nan_at_3, val_loss, P0, np.full(6, 0.01), 0.9)
     assert "lower the learning rate" not in str(e.value).lower()
 
@@ -262,7 +262,7 @@ def test_v0_must_have_the_structure_of_params0():
         with pytest.raises(ValueError, match="v0 must have exactly the structure of params0"):
             R.hypergrad(train_loss, val_loss, P0, np.full(T, 0.02), 0.9, v0=bad)
     with pytest.raises(ValueError, match=r"v0 'w' has shape \(1,\), but params0 'w' has shape \(5,\)"):
-        R.hypergrad(train_loss, val_loss, P0, np.full(T, 0.02), 0.9, v0={"w": np.zeros(1), "b": np.zeros(5)})
+        R.hypergrad(train_loss, val_loss, P0, np.full(T, 0.02), 0.9, v0={"w": np.zeros(1), "b": np.zeros(1)})
     with pytest.raises(ValueError, match="v0 'b' contains nan"):
         R.hypergrad(train_loss, val_loss, P0, np.full(T, 0.02), 0.9, v0={"w": np.zeros(5), "b": np.full(1, np.nan)})
 
@@ -295,10 +295,25 @@ def test_schedules_must_match_the_groups_the_parameters_use():
     assert res.d_alphas.shape == (6, 2)
 
 
+def test_groups_in_the_structure_of_params0_are_matched_by_key():
+    T = 5
+    alphas = np.stack([np.full(T, 0.05), np.full(T, 0.02)], axis=1)
+    in_flattening_order = [{"w": 0, "b": 1}[name] for name in R._leaf_names(P0)]
+    by_position = R.hypergrad(train_loss, val_loss, P0, alphas, 0.9, groups=in_flattening_order)
+    by_key = R.hypergrad(train_loss, val_loss, P0, alphas, 0.9, groups={"b": 1, "w": 0})
+    np.testing.assert_array_equal(by_key.d_alphas, by_position.d_alphas)
+    swapped = R.hypergrad(train_loss, val_loss, P0, alphas, 0.9, groups={"b": 0, "w": 1})
+    assert not np.allclose(swapped.d_alphas, by_key.d_alphas)
+    with pytest.raises(ValueError, match="groups must give each of the 2 parameter arrays"):
+        R.hypergrad(train_loss, val_loss, P0, alphas, 0.9, groups={"w": 0, "c": 1})
+    with pytest.raises(TypeError, match="groups must give the group of each parameter array"):
+        R.hypergrad(train_loss, val_loss, P0, alphas, 0.9, groups=0)
+
+
 def test_malformed_arguments_are_named():
     cases = [  # (arguments changed from a valid call, error, key words)
         ({"params0": {}}, ValueError, "params0 holds no arrays"),
-        ({"params0": {"w": np.zeros(5, int), "b": np.zeros(1, int)}}, TypeError, "params0 'w' has dtype int64"),
+        ({"params0": {"w": np.zeros(5, int), "b": np.zeros(1)}}, TypeError, "params0 'w' has dtype int64"),
         ({"params0": {"w": np.full(5, np.inf), "b": np.zeros(1)}}, ValueError, "params0 'w' contains inf"),
         ({"gammas": np.nan}, ValueError, r"gammas\[0, 0\] = nan is not finite"),
         ({"gammas": None}, TypeError, "gammas is None"),

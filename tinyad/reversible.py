@@ -35,7 +35,7 @@ import math
 import numbers
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -180,32 +180,48 @@ def _check_radix_bits(radix_bits: Any) -> int:
     return int(radix_bits)
 
 
-def _check_groups(groups: Any, n_groups: int, shape: tuple) -> list[int] | None:
-    """``groups`` as a list of ints in [0, n_groups) that uses every column of alphas (an unused column
-    would be ignored silently). The number of entries is checked against params0 in :class:`_Layout`."""
+def _check_groups(groups: Any, n_groups: int, shape: tuple) -> Any:
+    """``groups`` (a list in flattening order, or params0's structure with an int per array) with ints in
+    [0, n_groups) that use every column of alphas (an unused column would be ignored silently). Which
+    array each entry belongs to is settled against params0 in :class:`_Layout`."""
     if groups is None:
         return None
-    if not isinstance(groups, (Sequence, np.ndarray)):
-        raise TypeError(f"groups must be a sequence of ints, one per parameter array, got {groups!r}")
-    groups = list(groups)
-    if any(isinstance(g, bool) or not isinstance(g, (int, np.integer)) for g in groups):
+    groups = groups.tolist() if isinstance(groups, np.ndarray) else groups
+    if not isinstance(groups, (dict, list, tuple)):
+        raise TypeError(f"groups must give the group of each parameter array, as a list in flattening order or "
+                        f"in the structure of params0 (e.g. {{'w': 0, 'b': 1}}); got {groups!r}")
+    values, treedef = flatten(groups)
+    if any(isinstance(g, bool) or not isinstance(g, (int, np.integer)) for g in values):
         raise TypeError(f"groups must be ints (column indices of alphas and gammas), got {groups}")
-    groups = [int(g) for g in groups]
-    if any(not 0 <= g < n_groups for g in groups):
+    values = [int(g) for g in values]
+    if any(not 0 <= g < n_groups for g in values):
         raise ValueError(f"groups must give each parameter array a group index in [0, {n_groups}) (alphas has "
                          f"shape {shape}: {n_groups} groups); got {groups}")
-    unused = sorted(set(range(n_groups)) - set(groups))
+    unused = sorted(set(range(n_groups)) - set(values))
     if unused:
         raise ValueError(f"alphas has shape {shape}: {n_groups} groups, but groups = {groups} puts no parameter "
                          f"array in group(s) {unused}, whose learning rates would be ignored; give alphas and "
                          "gammas one column per group used")
-    return groups
+    return treedef.unflatten(values)
+
+
+def _group_of_each_array(groups: Any, params: Any, treedef: Any, names: list[str], n_groups: int) -> list[int]:
+    """The group of each array of params, in flattening order: ``groups`` in params' structure is matched
+    by key (robust to how dicts are ordered); a flat list is taken in flattening order."""
+    by_key, structure = flatten(_in_key_order_of(groups, params))
+    if structure == treedef:
+        return by_key
+    if isinstance(groups, (list, tuple)) and len(groups) == len(names) and not any(
+            isinstance(g, (dict, list, tuple)) for g in groups):
+        return list(groups)
+    raise ValueError(f"groups must give each of the {len(names)} parameter arrays ({names}) a group index in "
+                     f"[0, {n_groups}), as a list in that order or in the structure of params0; got {groups}")
 
 
 class _Layout:
     """Parameters (any container of float arrays) <-> one flat float64 vector; element -> group index."""
 
-    def __init__(self, params: Any, groups: list[int] | None, n_groups: int, shape: tuple) -> None:
+    def __init__(self, params: Any, groups: Any, n_groups: int, shape: tuple) -> None:
         leaves, self.treedef = flatten(params)
         self.names = _leaf_names(params)
         if not leaves:
@@ -223,10 +239,9 @@ class _Layout:
                     f"{self.names} and no groups were given; pass groups=[...] (the group of each array, in this "
                     "order), or one column per array")
             groups = [0] * len(leaves) if n_groups == 1 else list(range(len(leaves)))
-        if len(groups) != len(leaves):
-            raise ValueError(f"groups must give each of the {len(leaves)} parameter arrays ({self.names}) a group "
-                             f"index in [0, {n_groups}); got {list(groups)}")
-        self.groups = list(groups)
+        else:
+            groups = _group_of_each_array(groups, params, self.treedef, self.names, n_groups)
+        self.groups = groups
         self.element_group = np.concatenate([np.full(n, g) for n, g in zip(self.sizes, groups)])
         self.group_index = [np.flatnonzero(self.element_group == g) for g in range(n_groups)]
         self.n_groups = n_groups
@@ -302,12 +317,13 @@ class ReversibleSGD:
 
     ``train_loss(params, meta, t)`` is the training loss at step t = 0 .. T-1 (deterministic: same
     minibatch for the same t). ``alphas`` has shape (T,) or (T, G), one column per group of parameter
-    arrays (``groups[i]`` is the group of the i-th array, in container order; without ``groups``, G = 1
-    or one group per array); ``gammas`` is a scalar, (T,) or (T, G). Gammas must be fractions n/d (floats
-    such as 0.9 are converted exactly, see :func:`as_rational`).
+    arrays; ``gammas`` is a scalar, (T,) or (T, G). ``groups`` gives each array its group, in the structure
+    of params0 (e.g. ``{'W1': 0, 'b1': 0, 'W2': 1, 'b2': 1}``, matched by key) or as a list in flattening
+    order; without it, G = 1 or one group per array. Gammas must be fractions n/d (floats such as 0.9 are
+    converted exactly, see :func:`as_rational`).
     """
 
-    def __init__(self, train_loss: Callable, alphas: Any, gammas: Any, groups: Sequence[int] | None = None,
+    def __init__(self, train_loss: Callable, alphas: Any, gammas: Any, groups: Any = None,
                  radix_bits: int = RADIX_BITS) -> None:
         if not callable(train_loss):
             raise TypeError(f"train_loss must be a function (params, meta, t) -> loss, got {train_loss!r}")
@@ -571,7 +587,7 @@ class Hypergradients:
 
 
 def hypergrad(train_loss: Callable, val_loss: Callable, params0: Any, alphas: Any, gammas: Any,
-              meta: Any = None, groups: Sequence[int] | None = None, v0: Any = None,
+              meta: Any = None, groups: Any = None, v0: Any = None,
               radix_bits: int = RADIX_BITS) -> Hypergradients:
     """d val_loss(w_T) / d (every alpha_t, every gamma_t, w_0, v_0, meta), by exactly reversible SGD.
 
