@@ -139,33 +139,22 @@ def bench_online(reps: int) -> None:
 # ---- exactly reversible learning ------------------------------------------------------------------------
 def bench_reversible() -> None:
     print("\nexactly reversible learning (MLP 64-50-10, SGD momentum 0.9): memory of the reversible run vs "
-          "storing the trajectory")
-    from tinyad import nn
-    from tinyad import reversible as R
+          "storing the trajectory (benchmarks/reversible_memory.py)")
+    import reversible_memory as rm
 
-    d, _ = w.setup()
-    p0 = nn.init_mlp((64, 50, 10), seed=0)
-
-    def train_loss(p, meta, t):
-        X, Y = w.batch(d, t)
-        return w.loss(p, X, Y)
-
-    R.ReversibleSGD(train_loss, np.full(2, 0.05), 0.9).forward(p0)  # compile the kernels outside the timing
+    run, p0 = rm.mlp_run(2)
+    run.forward(p0)  # compile the kernels outside the timing
     for T in (100, 1000):
-        run = R.ReversibleSGD(train_loss, np.full(T, 0.05), 0.9)
+        run, p0 = rm.mlp_run(T)
         t0 = time.perf_counter()
         state, layout = run.forward(p0)
         t_fwd = time.perf_counter() - t0
-        traj = 2 * T * state.w.nbytes
-        bits = state.information_bits() / (T * state.w.size)
         t0 = time.perf_counter()
         run.backward(state, layout)
         t_back = time.perf_counter() - t0
-        report("reversible", f"T={T:>5}: {state.nbytes() / 2**10:8.1f} KiB (final state + buffer + "
-               f"{sum(len(i) for _, i, _ in state.spills)} spilled words) vs trajectory {traj / 2**20:7.2f} MiB: "
-               f"{traj / state.nbytes():6.0f}x smaller; buffer {bits:.3f} bits/param/step "
-               f"(log2(1/0.9) = {np.log2(10 / 9):.3f}); forward {t_fwd:.2f} s, exact backward {t_back:.2f} s",
-               check_at_least(traj / state.nbytes(), 100) if T == 1000 else "")
+        st = run.memory_stats(state, layout)
+        report("reversible", f"{rm.describe(T, st)}; forward {t_fwd:.2f} s, exact backward {t_back:.2f} s",
+               check_at_least(st["ratio_vs_float32_w"], 180) if T == 1000 else "")
 
 
 # ---- whole hypergradient ----------------------------------------------------------------------------

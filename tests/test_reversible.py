@@ -127,3 +127,225 @@ def test_non_deterministic_loss_is_detected_on_the_way_back():
 
     with pytest.raises(R.RecoveryError, match="not recover"):
         R.hypergrad(noisy, val_loss, P0, np.full(30, 0.02), np.full(30, 0.9))
+
+
+# ---- storage of the information buffer -----------------------------------------------------------------
+def test_pack_bits_round_trips_at_every_width():
+    from tinyad.kernels.exact import pack_bits, unpack_bits
+
+    r = np.random.default_rng(2)
+    for width in range(64):
+        for n in (0, 1, 3, 64, 65, 129):
+            top = 2 ** width - 1
+            words = r.integers(0, top, n, dtype=np.int64, endpoint=True)
+            words[:1] = top  # the largest word of this width, straddling uint64 boundaries further on
+            packed = pack_bits(words, width)
+            assert packed.nbytes == 8 * -(-n * width // 64)
+            np.testing.assert_array_equal(unpack_bits(packed, width, n), words)
+
+
+def test_groups_with_different_momenta_spill_whole_groups_and_recover_exactly():
+    T = 400
+    alphas = np.stack([np.full(T, 0.02), np.full(T, 0.01)], axis=1)  # w in group 0, b in group 1
+    gammas = np.empty((T, 2), dtype=object)
+    gammas[:, 0] = 0.9  # spills about every 380 steps
+    gammas[:, 1] = [Fraction(1, 2), 1.0] * (T // 2)  # about every 120 steps (1 bit on even steps, 0 on odd)
+    run = R.ReversibleSGD(train_loss, alphas, gammas, groups=[0, 1])
+    v0 = {"w": np.full(5, 0.01), "b": np.array([-0.02])}
+    state, layout = run.forward(P0, v0=v0)
+    spilled = {(t, g) for t, g, _ in state.spills}
+    assert {g for _, g in spilled} == {0, 1} and len({t for t, _ in spilled}) == len(spilled), spilled
+    assert all(p.count == len(layout.group_index[g]) for _, g, p in state.spills)  # whole groups, no indices
+    back = run.backward(state, layout)
+    np.testing.assert_array_equal(back["w0"], run._encode(layout.flat(P0), "", 0, layout))
+    np.testing.assert_array_equal(back["v0"], run._encode(layout.flat(v0), "", 0, layout))
+
+
+def test_buffer_occupies_close_to_its_information_and_180x_less_than_a_float32_trajectory():
+    """T = 1000 at gamma = 0.9 on 1000 parameters: the stored buffer (packed spills and live words, headers
+    included) is within 25% of the information it holds, and >= 180x below 32 bits x parameters x T."""
+    r = np.random.default_rng(3)
+    Xm, Ym = r.standard_normal((200, 20)), r.standard_normal((200, 50))
+
+    def loss(p, meta, t):
+        i = (10 * t) % 200
+        return tnp.mean((Xm[i:i + 10] @ p["W"] - Ym[i:i + 10]) ** 2)
+
+    T = 1000
+    run = R.ReversibleSGD(loss, np.full(T, 0.05), 0.9)
+    state, layout = run.forward({"W": 0.1 * r.standard_normal((20, 50))})
+    st = run.memory_stats(state, layout)
+    assert st["spills"] >= 1
+    assert st["buffer_bits_per_param_step"] <= st["occupied_bits_per_param_step"] <= 1.25 * st[
+        "buffer_bits_per_param_step"], st
+    assert st["ratio_vs_float32_w"] >= 180, st
+    assert st["ratio_vs_float32_w"] == pytest.approx(32 * 1000 * T / (8 * state.buffer_nbytes()))
+    assert st["bytes"] == state.w.nbytes + state.v.nbytes + st["buffer_bytes"]
+
+
+# ---- every argument checked up front, every value where it arises --------------------------------------------
+def first_out_of_range(alphas, gammas, bound=1024.0):
+    """(step, value) where the float64 run of the same training first leaves |x| < bound, checked in the order
+    the exact run checks: gradient steps, velocities, parameter steps, parameters (each flattened)."""
+    p = dict(P0)
+    v = {k: np.zeros_like(x) for k, x in P0.items()}
+    for t in range(len(alphas)):
+        g = tinyad.grad(train_loss)(p, None, t)
+        step = {k: (1 - gammas[t]) * g[k] for k in p}
+        v = {k: gammas[t] * v[k] - step[k] for k in p}
+        dp = {k: alphas[t] * v[k] for k in p}
+        p = {k: p[k] + dp[k] for k in p}
+        for stage in (step, v, dp, p):
+            x = np.concatenate([np.ravel(a) for a in tinyad.tree.flatten(stage)[0]])  # the exact run's order
+            if np.any(np.abs(x) >= bound):
+                return t, x[np.argmax(np.abs(x) >= bound)]
+    return None
+
+
+def test_range_errors_report_the_true_value_and_step():
+    import re
+
+    alphas, gammas = np.full(60, 5.0), np.full(60, 0.5)
+    t_ref, x_ref = first_out_of_range(alphas, gammas)
+    with pytest.raises(R.ExactArithmeticError, match="fixed-point range") as e:
+        R.hypergrad(train_loss, val_loss, P0, alphas, gammas)
+    msg = str(e.value)
+    t, x = re.match(r"step (\d+): .* is (\S+), outside", msg).groups()
+    assert int(t) == t_ref and float(x) == pytest.approx(x_ref, rel=1e-8), (msg, t_ref, x_ref)
+    assert "'w'" in msg and "steps count from 0 to T - 1 = 59" in msg
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_learning_rates_are_refused_up_front(bad):
+    calls = []
+
+    def counted(p, meta, t):
+        calls.append(t)
+        return train_loss(p, meta, t)
+
+    alphas = np.full((4, 2), 0.01)
+    alphas[2, 1] = bad
+    with pytest.raises(ValueError, match=r"alphas\[2, 1\] = -?(nan|inf) is not finite \(step 2, group 1"):
+        R.hypergrad(counted, val_loss, P0, alphas, 0.9, groups=[0, 1])
+    assert not calls
+
+
+def test_a_huge_learning_rate_is_reported_not_wrapped():
+    with pytest.raises(R.ExactArithmeticError, match=r"step 1: the parameter step alpha v of '[wb]' is -?\d\.\d+e\+299"
+                                                     r".*alphas\[1, 0\] is too large"):
+        R.hypergrad(train_loss, val_loss, P0, [0.1, 1e300, 0.1], 0.9)
+
+
+def test_nan_gradients_are_blamed_on_the_loss_not_the_learning_rate():
+    def nan_at_3(p, meta, t):
+        return train_loss(p, meta, t) * (np.nan if t == 3 else 1.0)
+
+    with pytest.raises(R.ExactArithmeticError, match=r"step 3: train_loss returned non-finite gradients \(nan for "
+                                                     r"'[wb]'.*not a fixed-point range problem") as e:
+        R.hypergrad(nan_at_3, val_loss, P0, np.full(6, 0.01), 0.9)
+    assert "lower the learning rate" not in str(e.value).lower()
+
+
+def test_v0_must_have_the_structure_of_params0():
+    T = 6
+    ordered = {"w": np.full(5, 0.01), "b": np.array([-0.02])}
+    reordered = {"b": np.array([-0.02]), "w": np.full(5, 0.01)}
+    a = R.hypergrad(train_loss, val_loss, P0, np.full(T, 0.02), 0.9, v0=ordered)
+    b = R.hypergrad(train_loss, val_loss, P0, np.full(T, 0.02), 0.9, v0=reordered)
+    np.testing.assert_array_equal(a.d_alphas, b.d_alphas)
+    for k in P0:
+        np.testing.assert_array_equal(a.params_final[k], b.params_final[k])
+        np.testing.assert_array_equal(a.d_v0[k], b.d_v0[k])
+    zero_v0 = R.hypergrad(train_loss, val_loss, P0, np.full(T, 0.02), 0.9)
+    assert not np.array_equal(a.params_final["w"], zero_v0.params_final["w"])  # v0 was used
+    for bad in ({"w": np.zeros(5), "c": np.zeros(1)}, [np.zeros(5), np.zeros(1)], {"w": np.zeros(5)}):
+        with pytest.raises(ValueError, match="v0 must have exactly the structure of params0"):
+            R.hypergrad(train_loss, val_loss, P0, np.full(T, 0.02), 0.9, v0=bad)
+    with pytest.raises(ValueError, match=r"v0 'w' has shape \(1,\), but params0 'w' has shape \(5,\)"):
+        R.hypergrad(train_loss, val_loss, P0, np.full(T, 0.02), 0.9, v0={"w": np.zeros(1), "b": np.zeros(1)})
+    with pytest.raises(ValueError, match="v0 'b' contains nan"):
+        R.hypergrad(train_loss, val_loss, P0, np.full(T, 0.02), 0.9, v0={"w": np.zeros(5), "b": np.full(1, np.nan)})
+
+
+def test_radix_bits_are_validated_and_set_the_range():
+    for bad, err in ((0, ValueError), (61, ValueError), (-3, ValueError), (2.5, TypeError), (True, TypeError)):
+        with pytest.raises(err, match="radix_bits"):
+            R.ReversibleSGD(train_loss, [0.1], 0.9, radix_bits=bad)
+    big = {"w": np.full(5, 3000.0), "b": np.zeros(1)}  # beyond 1024 = 2**(62 - 52)
+    with pytest.raises(R.ExactArithmeticError, match=r"initial value of 'w' is 3000.*\|x\| < 1024"):
+        R.ReversibleSGD(train_loss, np.full(3, 1e-9), 0.9).forward(big)
+    run = R.ReversibleSGD(train_loss, np.full(3, 1e-9), 0.9, radix_bits=40)  # |x| < 2**22
+    state, layout = run.forward(big)
+    np.testing.assert_array_equal(run.backward(state, layout)["w0"], run._encode(layout.flat(big), "", 0, layout))
+
+
+def test_schedules_must_match_the_groups_the_parameters_use():
+    with pytest.raises(ValueError, match=r"alphas has shape \(6, 3\): 3 groups, but groups = \[0, 1\] puts no "
+                                         r"parameter array in group\(s\) \[2\]"):
+        R.hypergrad(train_loss, val_loss, P0, np.full((6, 3), 0.01), 0.9, groups=[0, 1])
+    with pytest.raises(ValueError, match=r"alphas has shape \(6, 3\): 3 groups, but params0 has 2 arrays"):
+        R.hypergrad(train_loss, val_loss, P0, np.full((6, 3), 0.01), 0.9)
+    with pytest.raises(ValueError, match=r"gammas must .* like alphas \(6, 2\), got \(6, 3\)"):
+        R.hypergrad(train_loss, val_loss, P0, np.full((6, 2), 0.01), np.full((6, 3), 0.9), groups=[0, 1])
+    with pytest.raises(TypeError, match="groups must be ints"):
+        R.hypergrad(train_loss, val_loss, P0, np.full((6, 2), 0.01), 0.9, groups=[0.0, 1.0])
+    with pytest.raises(ValueError, match="groups must give each of the 2 parameter arrays"):
+        R.hypergrad(train_loss, val_loss, P0, np.full((6, 2), 0.01), 0.9, groups=[0, 1, 1])
+    res = R.hypergrad(train_loss, val_loss, P0, np.full((6, 2), 0.01), 0.9)  # implied: one group per array
+    assert res.d_alphas.shape == (6, 2)
+
+
+def test_groups_in_the_structure_of_params0_are_matched_by_key():
+    T = 5
+    alphas = np.stack([np.full(T, 0.05), np.full(T, 0.02)], axis=1)
+    in_flattening_order = [{"w": 0, "b": 1}[name] for name in R._leaf_names(P0)]
+    by_position = R.hypergrad(train_loss, val_loss, P0, alphas, 0.9, groups=in_flattening_order)
+    by_key = R.hypergrad(train_loss, val_loss, P0, alphas, 0.9, groups={"b": 1, "w": 0})
+    np.testing.assert_array_equal(by_key.d_alphas, by_position.d_alphas)
+    swapped = R.hypergrad(train_loss, val_loss, P0, alphas, 0.9, groups={"b": 0, "w": 1})
+    assert not np.allclose(swapped.d_alphas, by_key.d_alphas)
+    with pytest.raises(ValueError, match="groups must give each of the 2 parameter arrays"):
+        R.hypergrad(train_loss, val_loss, P0, alphas, 0.9, groups={"w": 0, "c": 1})
+    with pytest.raises(TypeError, match="groups must give the group of each parameter array"):
+        R.hypergrad(train_loss, val_loss, P0, alphas, 0.9, groups=0)
+
+
+def test_malformed_arguments_are_named():
+    cases = [  # (arguments changed from a valid call, error, key words)
+        ({"params0": {}}, ValueError, "params0 holds no arrays"),
+        ({"params0": {"w": np.zeros(5, int), "b": np.zeros(1)}}, TypeError, "params0 'w' has dtype int64"),
+        ({"params0": {"w": np.full(5, np.inf), "b": np.zeros(1)}}, ValueError, "params0 'w' contains inf"),
+        ({"gammas": np.nan}, ValueError, r"gammas\[0, 0\] = nan is not finite"),
+        ({"gammas": None}, TypeError, "gammas is None"),
+        ({"gammas": [0.9, None, 0.9]}, TypeError, r"gammas\[1, 0\] = None is not a number"),
+        ({"alphas": []}, ValueError, r"alphas has shape \(0,\): it needs at least one step"),
+        ({"alphas": 0.1}, ValueError, r"alphas must have shape \(T,\) or \(T, groups\)"),
+        ({"alphas": ["a", "b"]}, TypeError, "alphas must hold real numbers"),
+        ({"alphas": np.full(3, 0.1 + 0j)}, TypeError, "alphas must hold real numbers"),
+        ({"meta": {"l2": np.ones(5, int)}}, TypeError, "meta 'l2' has dtype int64"),
+        ({"meta": {"l2": np.full(5, np.nan)}}, ValueError, "meta 'l2' contains nan"),
+        ({"train_loss": None}, TypeError, "train_loss must be a function"),
+        ({"train_loss": lambda p, meta, t: None}, TypeError, "step 0: train_loss returned None"),
+        ({"train_loss": lambda p, meta, t: p["w"] * 2.0}, TypeError, "scalar"),
+        ({"val_loss": lambda p: tnp.sum(p["w"]) * np.nan}, ValueError, "val_loss returned nan"),
+        ({"val_loss": "loss"}, TypeError, "val_loss must be a function"),
+    ]
+    for change, err, words in cases:
+        args = {"train_loss": train_loss, "val_loss": val_loss, "params0": P0, "alphas": np.full(3, 0.01),
+                "gammas": 0.9, **change}
+        with pytest.raises(err, match=words):
+            R.hypergrad(**args)
+
+
+def test_v0_is_checked_on_the_way_back():
+    """With gamma = 1/2 (n = 1) the buffer does not depend on v, so a gradient at w_0 that differs backwards
+    changes only the recovered v_0: w_0 and the empty buffer alone would not notice."""
+    calls = []
+
+    def differs_on_recomputation(p, meta, t):
+        calls.append(t)
+        extra = 1e-3 * tnp.sum(p["w"]) if t == 0 and calls.count(0) > 1 else 0.0
+        return train_loss(p, meta, t) + extra
+
+    with pytest.raises(R.RecoveryError, match="not recover"):
+        R.hypergrad(differs_on_recomputation, val_loss, P0, np.full(5, 0.02), Fraction(1, 2))

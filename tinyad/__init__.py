@@ -30,6 +30,7 @@ from .core import (
     jacrev,
     jvp,
     primitive,
+    tree,  # noqa: F401 - tinyad.tree: containers (pytrees)
     tree_flatten,
     tree_map,
     value_and_grad,

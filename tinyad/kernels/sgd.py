@@ -14,8 +14,19 @@ import numpy as np
 from .compiling import kernel
 
 
-@kernel
 def sgd_update_tangents(g, tg, b, tb, p, tp, lr, tlr, mu, tmu, wd, twd, nesterov):
+    """(new p, new b, their tangents): checks shapes and dtypes, then runs the kernel."""
+    n, k = np.shape(p)[0] if np.ndim(p) == 1 else -1, np.shape(tg)[0] if np.ndim(tg) == 2 else -1
+    for name, a, shape in (("g", g, (n,)), ("b", b, (n,)), ("p", p, (n,)), ("tg", tg, (k, n)), ("tb", tb, (k, n)),
+                           ("tp", tp, (k, n)), ("tlr", tlr, (k,)), ("tmu", tmu, (k,)), ("twd", twd, (k,))):
+        if type(a) is not np.ndarray or a.dtype != np.float64 or a.shape != shape or min(shape) < 0:
+            raise ValueError(f"sgd_update_tangents: {name} must be a float64 array of shape {shape} (n parameters, k "
+                             f"tangents), got {getattr(a, 'dtype', type(a))} {np.shape(a)}")
+    return _sgd_update_tangents(g, tg, b, tb, p, tp, float(lr), tlr, float(mu), tmu, float(wd), twd, bool(nesterov))
+
+
+@kernel
+def _sgd_update_tangents(g, tg, b, tb, p, tp, lr, tlr, mu, tmu, wd, twd, nesterov):
     n = p.shape[0]
     k = tg.shape[0]
     new_p = np.empty(n)
