@@ -30,9 +30,14 @@ from .core import (
     jacrev,
     jvp,
     primitive,
-    tree,  # noqa: F401 - tinyad.tree: containers (pytrees)
+    register_dataclass,
+    register_pytree_node,
+    tree,  # tinyad.tree: containers (pytrees)
     tree_flatten,
+    tree_leaves,
     tree_map,
+    tree_structure,
+    tree_unflatten,
     value_and_grad,
     vjp,
 )
@@ -50,6 +55,6 @@ def __getattr__(name: str):
 
 __all__ = [
     "Dual", "LeakedBoxError", "NonDifferentiableError", "Primitive", "REGISTRY", "Var", "grad", "hessian",
-    "hvp", "jacfwd", "jacrev", "jvp", "primitive", "stop_gradient", "tree_flatten", "tree_map",
-    "value_and_grad", "vjp",
+    "hvp", "jacfwd", "jacrev", "jvp", "primitive", "register_dataclass", "register_pytree_node", "stop_gradient",
+    "tree", "tree_flatten", "tree_leaves", "tree_map", "tree_structure", "tree_unflatten", "value_and_grad", "vjp",
 ]

@@ -395,9 +395,10 @@ class ReversibleSGD:
 
     def _gradient(self, w: np.ndarray, meta: Any, t: int, layout: _Layout) -> np.ndarray:
         """grad train_loss at the step's parameters, flat; refuses a missing loss and NaN/inf gradients."""
-        value, g = value_and_grad(self.train_loss)(layout.unflat(self._decode(w)), meta, t)
-        if value is None:
-            raise TypeError(f"step {t}: train_loss returned None; it must return the scalar training loss")
+        try:
+            _, g = value_and_grad(self.train_loss)(layout.unflat(self._decode(w)), meta, t)
+        except TypeError as e:  # e.g. it returned None or a vector: say at which step
+            raise TypeError(f"step {t}: train_loss: {e}") from None
         g = layout.flat(g)
         bad = ~np.isfinite(g)
         if bad.any():

@@ -10,12 +10,22 @@ library: operators on boxes find the built-in primitives by name in the registry
 from .forward import Dual, ForwardTrace
 from .primitive import REGISTRY, NonDifferentiableError, Primitive, primitive
 from .reverse import ReverseTrace, Var
+from . import tree
 from .trace import Box, LeakedBoxError, Trace
 from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
-from .tree import tree_flatten, tree_map
+from .tree import (
+    register_dataclass,
+    register_pytree_node,
+    tree_flatten,
+    tree_leaves,
+    tree_map,
+    tree_structure,
+    tree_unflatten,
+)
 
 __all__ = [
     "Box", "Dual", "ForwardTrace", "LeakedBoxError", "NonDifferentiableError", "Primitive", "REGISTRY",
     "ReverseTrace", "Trace", "Var", "grad", "hessian", "hvp", "jacfwd", "jacrev", "jvp", "primitive",
-    "tree_flatten", "tree_map", "value_and_grad", "vjp",
+    "register_dataclass", "register_pytree_node", "tree_flatten", "tree_leaves", "tree_map", "tree_structure",
+    "tree_unflatten", "value_and_grad", "vjp",
 ]

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from .box import ArrayBox
-from .primitive import Primitive, ndim_of, shape_of
+from .primitive import Primitive, ndim_of, numpy_scalars, shape_of
 from .trace import Box, Trace
-from .vspace import add, align, broadcast_to, map_directions
+from .vspace import add, align, broadcast_to, cast_like, float_dtype, map_directions
 
 
 class Dual(ArrayBox):
@@ -56,11 +56,11 @@ class ForwardTrace(Trace):
     def zeros(self, x: Any) -> Any:
         """The tangent of a constant ``x``: zeros of its shape (with the leading axis of k directions)."""
         shape = shape_of(x)
-        return np.zeros(shape if self.k is None else (self.k,) + shape)
+        return np.zeros(shape if self.k is None else (self.k,) + shape, dtype=float_dtype(x))
 
     def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Dual:
         mine = [type(a) is Dual and a._trace is self for a in args]
-        primals = [a._primal if m else a for a, m in zip(args, mine)]
+        primals = numpy_scalars([a._primal if m else a for a, m in zip(args, mine)])
         if any(isinstance(p, Box) for p in primals):  # boxes of outer traces: dispatch again
             ans = prim(*primals, **kwargs)
         else:
@@ -76,7 +76,7 @@ class ForwardTrace(Trace):
                 out = batched(tangents[0], ans, *primals, **kwargs)
             else:
                 out = map_directions(lambda *ts: prim(*ts, **kwargs), *tangents)
-            return Dual(ans, out, self)
+            return Dual(ans, cast_like(out, ans), self)
 
         out = None
         for i, m in enumerate(mine):
@@ -99,4 +99,4 @@ class ForwardTrace(Trace):
             want = shape_of(ans) if k is None else (k,) + shape_of(ans)
             if shape_of(out) != want:
                 out = broadcast_to(out, want)
-        return Dual(ans, out, self)
+        return Dual(ans, cast_like(out, ans), self)

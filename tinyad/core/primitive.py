@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 import numpy as _np
 
-from .trace import Box, leaked_error, strip
+from .trace import Box, innermost, leaked_error, strip
 
 REGISTRY: dict[str, "Primitive"] = {}  # the built-in primitives, by name (filled by tinyad.core and tinyad.ops)
 
@@ -187,6 +187,27 @@ def primitive(impl: Callable | None = None, **options: Any) -> Any:
     if impl is None:
         return lambda f: Primitive(f, **options)
     return Primitive(impl, **options)
+
+
+_PY_NUMBERS = (float, int, complex)
+
+
+def numpy_scalars(args: list) -> list:
+    """Python numbers among a primitive's arguments as NumPy scalars of the dtype the op computes in.
+
+    The derivative rules do arithmetic on the arguments; on Python floats that arithmetic has Python's
+    semantics — ``1.0 / 0.0`` raises ZeroDivisionError and ``(-8.0) ** (1/3)`` is complex — where arrays
+    give inf and nan. As NumPy scalars of the op's own dtype (NumPy's promotion treats Python numbers as
+    weak, so a float32 op stays float32) they follow array semantics, as the same call on 0-d arrays does."""
+    if not any(type(a) in _PY_NUMBERS for a in args):
+        return args
+    try:
+        dt = _np.result_type(*[innermost(a) for a in args])
+    except TypeError:  # an argument NumPy cannot type (the op itself will say what is wrong)
+        return args
+    if dt.kind not in "fc":
+        dt = _np.dtype(_np.float64)
+    return [dt.type(a) if type(a) in _PY_NUMBERS else a for a in args]
 
 
 def shape_of(x: Any) -> tuple:

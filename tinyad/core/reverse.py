@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from .box import ArrayBox
-from .primitive import Primitive, Rule, shape_of
-from .trace import Box, Trace, innermost, opened
-from .vspace import add, real_if_real, unbroadcast
+from .primitive import Primitive, Rule, numpy_scalars, shape_of
+from .trace import Box, Trace, opened
+from .vspace import add, cast_like, float_dtype, real_if_real, unbroadcast
 
 
 class Var(ArrayBox):
@@ -78,7 +78,7 @@ class ReverseTrace(Trace):
                 a = values[i] = a._value
             if isinstance(a, Box):
                 boxed = True
-        values = tuple(values)
+        values = tuple(numpy_scalars(values))
         ans = prim(*values, **kwargs) if boxed else prim.apply_plain(values, kwargs)
         node = Var(ans, self, prim, values, kwargs, tuple(parents))
         self.tape.append(node)
@@ -102,7 +102,7 @@ def backward(tape: list, seeds: list[tuple[Var, Any]], inputs: list[Var]) -> lis
                 c = prim.vjp_rule(i)(g, node._value, *args, **kwargs)
                 if prim.elementwise:
                     c = unbroadcast(c, shape_of(args[i]))
-                c = real_if_real(c, args[i])
+                c = cast_like(real_if_real(c, args[i]), args[i])
                 parent._ct = c if parent._ct is None else add(parent._ct, c)
         return [v._ct for v in inputs]
     finally:  # leave no cotangent behind, even if a rule raised
@@ -124,13 +124,13 @@ def _transpose_of(jvp_rule: Rule, argnum: int) -> Rule:
     def vjp_rule(g: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
         x = args[argnum]
         trace = ReverseTrace()
-        t = Var(np.zeros(shape_of(x), dtype=np.result_type(innermost(x), np.float64)), trace)
+        t = Var(np.zeros(shape_of(x), dtype=float_dtype(x)), trace)
         with opened(trace):
             out = jvp_rule(t, ans, *args, **kwargs)
         tape = trace.take_tape()
         if type(out) is not Var or out._trace is not trace:  # the JVP does not depend on this argument
-            return np.zeros(shape_of(x))
+            return np.zeros(shape_of(x), dtype=float_dtype(x))
         (ct,) = backward(tape, [(out, g)], [t])
-        return np.zeros(shape_of(x)) if ct is None else ct
+        return np.zeros(shape_of(x), dtype=float_dtype(x)) if ct is None else ct
 
     return vjp_rule

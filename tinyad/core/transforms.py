@@ -1,8 +1,9 @@
-"""The operators users call: grad, value_and_grad, vjp, jvp, jacfwd, jacrev, hessian, hvp.
+"""The operators users call: grad, value_and_grad, vjp, jvp, linearize, jacfwd, jacrev, hessian, hvp.
 
 Names, signatures and return shapes follow JAX so that habits carry over. Each call opens a fresh trace
 (see ``trace``), boxes the inputs, runs the user's function — loops, branches, recursion and containers
-are ordinary Python — and closes the trace before returning.
+(pytrees, see ``tree``) are ordinary Python — and closes the trace before returning. Tangents and
+cotangents have the dtype of the values they belong to: float32 in, float32 out.
 """
 
 from __future__ import annotations
@@ -11,56 +12,24 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .checks import ArgNums, argnums_tuple, check_differentiable, check_output, name_of, split_aux
 from .forward import Dual, ForwardTrace
 from .primitive import shape_of
 from .reverse import ReverseTrace, Var, backward
 from .trace import Box, innermost, opened
-from .tree import flatten, tree_map
-from .vspace import getitem, reshape, stack, transpose
+from .tree import flatten, mismatch, tree_map
+from .vspace import float_dtype, getitem, reshape, stack, transpose
 
-ArgNums = int | Sequence[int]
-
-
-def check_differentiable(x: Any, what: str, allow_complex: bool = False) -> Any:
-    """Inputs to differentiate must be real floating point; say what to do otherwise."""
-    if type(x) is float or isinstance(x, Box) or (type(x) is np.ndarray and x.dtype.kind == "f"):
-        return x
-    dt = np.result_type(x) if isinstance(x, (np.ndarray, np.generic, float, int, complex, bool)) else None
-    if dt is None:
-        raise TypeError(
-            f"{what} must be a float or a floating-point array (or a container of them), got "
-            f"{type(x).__name__}: {x!r:.80}"
-        )
-    if isinstance(x, bool) or dt.kind in "biu":
-        raise TypeError(
-            f"{what} has integer/boolean dtype ({dt if not isinstance(x, (int, bool)) else type(x).__name__}), "
-            f"but derivatives need real floating-point inputs: pass a float (e.g. 3.0, or x.astype(float))."
-        )
-    if dt.kind == "c":
-        if allow_complex:
-            return x
-        raise TypeError(f"{what} is complex ({dt}); grad differentiates real floating-point inputs only (complex "
-                        "values may appear inside the function, and vjp/jvp accept complex inputs).")
-    if dt.kind != "f":
-        raise TypeError(f"{what} has dtype {dt}; a real floating-point input is expected.")
-    return x
-
-
-def _argnums_tuple(argnums: ArgNums, nargs: int, fname: str) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    for n in nums:
-        if not -nargs <= n < nargs:
-            raise ValueError(f"{fname}: argnums={argnums!r} but the function was called with {nargs} positional "
-                             "arguments")
-    return tuple(n % nargs for n in nums)
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev", "hessian", "hvp",
+           "basis_tangents", "check_differentiable"]
 
 
 def _unbox(x: Any, trace: Any) -> Any:
     return x._value if type(x) is Var and x._trace is trace else x
 
 
-def _name(f: Callable) -> str:
-    return getattr(f, "__name__", type(f).__name__)
+def _zeros_like(x: Any) -> np.ndarray:
+    return np.zeros(shape_of(x), dtype=float_dtype(x))
 
 
 # ---- reverse mode -----------------------------------------------------------------------------------
@@ -68,18 +37,20 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     """Run ``f(*primals)`` and return ``(out, vjp_fn)``; ``vjp_fn(ct)`` gives one cotangent per primal.
 
     ``ct`` has the structure of ``out``; the result is a tuple with the structure of ``primals``. With
-    ``has_aux=True``, ``f`` returns ``(out, aux)`` and this returns ``(out, vjp_fn, aux)``.
+    ``has_aux=True``, ``f`` returns ``(out, aux)`` and this returns ``(out, vjp_fn, aux)``. Cotangents of
+    complex values follow JAX's convention: a cotangent c of z means dL = Re(sum(c dz)).
     """
-    return _vjp(f, primals, has_aux, range(len(primals)), allow_complex=True)
+    return _vjp(f, primals, has_aux, range(len(primals)), allow_complex=True, transform="vjp")
 
 
-def _vjp(f: Callable, primals: Sequence, has_aux: bool, argnums: Sequence[int], allow_complex: bool) -> tuple:
+def _vjp(f: Callable, primals: Sequence, has_aux: bool, argnums: Sequence[int], allow_complex: bool,
+         transform: str) -> tuple:
     """vjp, with the user's argument numbers for error messages (grad differentiates a selection)."""
     trace = ReverseTrace()
     in_leaves, in_defs = [], []
     for n, p in zip(argnums, primals):
         leaves, td = flatten(p)
-        what = f"argument {n} of {_name(f)}"
+        what = f"argument {n} of {name_of(f)}"
         in_leaves.append([Var(check_differentiable(x, what, allow_complex), trace) for x in leaves])
         in_defs.append(td)
     with opened(trace):
@@ -88,16 +59,16 @@ def _vjp(f: Callable, primals: Sequence, has_aux: bool, argnums: Sequence[int], 
         finally:
             tape = trace.take_tape()
     if has_aux:
-        if not (isinstance(out, (tuple, list)) and len(out) == 2):
-            raise TypeError(f"has_aux=True: {_name(f)} must return a pair (output, aux), got {type(out).__name__}")
-        out, aux = out
+        out, aux = split_aux(out, f, transform)
         aux = tree_map(lambda x: _unbox(x, trace), aux)
+    check_output(out, f, transform)
     out_leaves, out_def = flatten(out)
 
     def vjp_fn(ct: Any) -> tuple:
         ct_leaves, ct_def = flatten(ct)
         if ct_def != out_def:
-            raise ValueError(f"vjp_fn: the cotangent's structure {ct_def} differs from the output's {out_def}")
+            raise ValueError(f"vjp_fn: the cotangent's structure differs from the output's: {mismatch(out_def, ct_def)} "
+                             f"(output {out_def}, cotangent {ct_def})")
         seeds = []
         for o, c in zip(out_leaves, ct_leaves):
             if shape_of(c) != shape_of(o):
@@ -109,9 +80,7 @@ def _vjp(f: Callable, primals: Sequence, has_aux: bool, argnums: Sequence[int], 
         result = []
         for td, leaves in zip(in_defs, in_leaves):
             cts = [next(got) for _ in leaves]
-            result.append(td.unflatten([
-                np.zeros(shape_of(v._value)) if c is None else c for v, c in zip(leaves, cts)
-            ]))
+            result.append(td.unflatten([_zeros_like(v._value) if c is None else c for v, c in zip(leaves, cts)]))
         return tuple(result)
 
     value = out_def.unflatten([_unbox(o, trace) for o in out_leaves])
@@ -123,34 +92,32 @@ def value_and_grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> 
     with ``has_aux``)."""
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple:
-        nums = _argnums_tuple(argnums, len(args), "grad")
-        g = _select(f, args, nums, kwargs)
-        g.__name__ = _name(f)
-        res = _vjp(g, [args[n] for n in nums], has_aux, nums, allow_complex=False)
+        nums = argnums_tuple(argnums, len(args), "grad")
+        res = _vjp(_select(f, args, nums, kwargs), [args[n] for n in nums], has_aux, nums, allow_complex=False,
+                   transform="grad")
         out, pullback = res[0], res[1]
-        shape = shape_of(out)
-        if shape != ():
+        if isinstance(out, (tuple, list, dict)) or shape_of(out) != ():
             raise TypeError(
-                f"grad requires {_name(f)} to return a scalar, but it returned an array of shape {shape}. "
+                f"grad requires {name_of(f)} to return a scalar, but it returned "
+                f"{'an array of shape ' + str(shape_of(out)) if not isinstance(out, (tuple, list, dict)) else 'a ' + type(out).__name__}. "  # noqa: E501
                 "Use tinyad.jacrev (or tinyad.jacfwd) for the Jacobian of a vector output, or reduce the "
-                "output first (e.g. .sum())."
-            )
-        if np.result_type(innermost(out)).kind not in "f":
-            raise TypeError(f"grad requires a real floating-point output; {_name(f)} returned dtype "
-                            f"{np.result_type(innermost(out))}")
-        grads = pullback(1.0)
-        grads = grads[0] if isinstance(argnums, int) else grads
+                "output first (e.g. .sum()).")
+        dt = np.result_type(innermost(out))
+        if dt.kind != "f":
+            raise TypeError(f"grad requires a real floating-point output; {name_of(f)} returned dtype {dt}")
+        grads = pullback(np.ones((), dtype=dt))
+        grads = grads[0] if isinstance(argnums, (int, np.integer)) else grads
         return ((out, res[2]) if has_aux else out), grads
 
-    value_and_grad_f.__name__ = f"value_and_grad({_name(f)})"
+    value_and_grad_f.__name__ = f"value_and_grad({name_of(f)})"
     return value_and_grad_f
 
 
 def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
     """The gradient of scalar-valued ``f`` with respect to argument(s) ``argnums``, as a new function.
 
-    The gradient has the structure (container, shapes) of the differentiated argument; with a tuple of
-    argnums, a tuple of gradients. With ``has_aux=True``, ``f`` returns ``(out, aux)`` and the new
+    The gradient has the structure (container, shapes, dtypes) of the differentiated argument; with a tuple
+    of argnums, a tuple of gradients. With ``has_aux=True``, ``f`` returns ``(out, aux)`` and the new
     function returns ``(gradient, aux)``.
     """
     vg = value_and_grad(f, argnums, has_aux)
@@ -159,7 +126,7 @@ def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
         value, g = vg(*args, **kwargs)
         return (g, value[1]) if has_aux else g
 
-    grad_f.__name__ = f"grad({_name(f)})"
+    grad_f.__name__ = f"grad({name_of(f)})"
     return grad_f
 
 
@@ -169,8 +136,10 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, *, has_aux: bool = F
     """``(f(*primals), J·tangents)``: push tangents forward through ``f`` in one pass.
 
     ``primals`` and ``tangents`` are tuples/lists of the same structure (each entry a float, array or
-    container of them). With ``batched=True`` every tangent leaf carries a leading axis of length k and the
-    output tangent does too: k directional derivatives for the price of one pass (and one primal).
+    container of them); each tangent takes its primal's dtype. With ``batched=True`` every tangent leaf
+    carries a leading axis of length k and the output tangent does too: k directional derivatives for the
+    price of one pass (and one primal). With ``has_aux=True``, ``f`` returns ``(out, aux)`` and this returns
+    ``(out, tangent, aux)``.
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples or lists "
@@ -178,10 +147,11 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, *, has_aux: bool = F
     p_leaves, p_def = flatten(tuple(primals))
     t_leaves, t_def = flatten(tuple(tangents))
     if p_def != t_def:
-        raise ValueError(f"jvp: tangents have structure {t_def} but primals have {p_def}")
+        raise ValueError(f"jvp: the tangents' structure differs from the primals': {mismatch(p_def, t_def)} "
+                         f"(primals {p_def}, tangents {t_def})")
     k = None
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
-        check_differentiable(p, f"primal {i} of jvp({_name(f)})", allow_complex=True)
+        check_differentiable(p, f"primal {i} of jvp({name_of(f)})", allow_complex=True)
         ps, ts = shape_of(p), shape_of(t)
         if batched:
             if len(ts) != len(ps) + 1 or ts[1:] != ps or (k is not None and ts[0] != k):
@@ -191,14 +161,15 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, *, has_aux: bool = F
         elif ts != ps:
             raise ValueError(f"jvp: tangent {i} has shape {ts} but its primal has shape {ps}")
     trace = ForwardTrace(k if batched else None)
-    boxed = [Dual(p, t if isinstance(t, Box) else np.asarray(t, dtype=np.result_type(t, innermost(p), float)), trace)
+    boxed = [Dual(p, t if isinstance(t, Box) else np.asarray(t, dtype=_tangent_dtype(t, p)), trace)
              for p, t in zip(p_leaves, t_leaves)]
     with opened(trace):
         out = f(*p_def.unflatten(boxed))
     aux = None
     if has_aux:
-        out, aux = out
+        out, aux = split_aux(out, f, "jvp")
         aux = tree_map(lambda x: x._primal if type(x) is Dual and x._trace is trace else x, aux)
+    check_output(out, f, "jvp")
     o_leaves, o_def = flatten(out)
     values, tans = [], []
     for o in o_leaves:
@@ -210,6 +181,31 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, *, has_aux: bool = F
             tans.append(trace.zeros(o))
     res = (o_def.unflatten(values), o_def.unflatten(tans))
     return res + (aux,) if has_aux else res
+
+
+def _tangent_dtype(t: Any, p: Any) -> np.dtype:
+    """A tangent takes its primal's floating dtype (complex if either is complex)."""
+    dt = float_dtype(p)
+    return np.result_type(dt, np.complex64) if np.iscomplexobj(t) and dt.kind != "c" else dt
+
+
+def linearize(f: Callable, *primals: Any) -> tuple:
+    """``(f(*primals), f_jvp)`` where ``f_jvp(*tangents)`` is the JVP at ``primals``: ``f`` runs once.
+
+    ``f_jvp`` is the transpose of the VJP (which is linear in its cotangent): each call pulls the tangents
+    back through one recorded backward pass, so nothing of ``f`` is re-run. Memory holds ``f``'s tape, as
+    JAX's linearize holds its residuals."""
+    out, vjp_fn = vjp(f, *primals)
+    zero_ct = tree_map(_zeros_like, out)
+
+    def f_jvp(*tangents: Any) -> Any:
+        if len(tangents) != len(primals):
+            raise TypeError(f"linearize: f_jvp takes {len(primals)} tangents (one per primal), got {len(tangents)}")
+        _, transpose_fn = vjp(vjp_fn, zero_ct)
+        (out_tangent,) = transpose_fn(tuple(tangents))
+        return out_tangent
+
+    return out, f_jvp
 
 
 def hvp(f: Callable, x: Any, v: Any) -> Any:
@@ -225,6 +221,7 @@ def _select(f: Callable, args: tuple, nums: tuple[int, ...], kwargs: dict) -> Ca
             full[n] = a
         return f(*full, **kwargs)
 
+    g.__name__ = name_of(f)
     return g
 
 
@@ -236,45 +233,49 @@ def basis_tangents(leaves: list) -> tuple[list, list]:
     eye = np.eye(n)
     tangents, start = [], 0
     for x, s in zip(leaves, sizes):
-        tangents.append(eye[:, start:start + s].reshape((n,) + shape_of(x)))
+        tangents.append(eye[:, start:start + s].reshape((n,) + shape_of(x)).astype(float_dtype(x)))
         start += s
     return tangents, sizes
 
 
-def jacfwd(f: Callable, argnums: ArgNums = 0) -> Callable:
-    """Jacobian by forward mode: all input directions in one batched pass. Shape ``out.shape + in.shape``."""
+def jacfwd(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+    """Jacobian by forward mode: all input directions in one batched pass. Shape ``out.shape + in.shape``.
+    With ``has_aux=True`` the new function returns ``(jacobian, aux)``."""
 
     def jac(*args: Any, **kwargs: Any) -> Any:
-        nums = _argnums_tuple(argnums, len(args), "jacfwd")
+        nums = argnums_tuple(argnums, len(args), "jacfwd")
         diff = [args[n] for n in nums]
         leaves, td = flatten(tuple(diff))
         tans, sizes = basis_tangents(leaves)
-        out, t = jvp(_select(f, args, nums, kwargs), tuple(diff), td.unflatten(tans), batched=True)
+        res = jvp(_select(f, args, nums, kwargs), tuple(diff), td.unflatten(tans), batched=True, has_aux=has_aux)
+        out, t = res[0], res[1]
 
         def split(o, tt):  # tt: (n, *out_shape) -> per input leaf (*out_shape, *in_shape)
             oshape = shape_of(o)
-            nd = len(oshape)
-            moved = transpose(tt, tuple(range(1, nd + 1)) + (0,))
+            moved = transpose(tt, tuple(range(1, len(oshape) + 1)) + (0,))
             parts, start = [], 0
             for x, s in zip(leaves, sizes):
                 part = getitem(moved, idx=(Ellipsis, slice(start, start + s)))
                 parts.append(reshape(part, oshape + shape_of(x)))
                 start += s
-            res = td.unflatten(parts)
-            return res[0] if isinstance(argnums, int) else res
+            jacs = td.unflatten(parts)
+            return jacs[0] if isinstance(argnums, (int, np.integer)) else jacs
 
-        return tree_map(split, out, t)
+        j = tree_map(split, out, t)
+        return (j, res[2]) if has_aux else j
 
     return jac
 
 
-def jacrev(f: Callable, argnums: ArgNums = 0) -> Callable:
-    """Jacobian by reverse mode: one pullback per output element. Shape ``out.shape + in.shape``."""
+def jacrev(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+    """Jacobian by reverse mode: one pullback per output element. Shape ``out.shape + in.shape``.
+    With ``has_aux=True`` the new function returns ``(jacobian, aux)``."""
 
     def jac(*args: Any, **kwargs: Any) -> Any:
-        nums = _argnums_tuple(argnums, len(args), "jacrev")
+        nums = argnums_tuple(argnums, len(args), "jacrev")
         diff = tuple(args[n] for n in nums)
-        out, pullback = vjp(_select(f, args, nums, kwargs), *diff)
+        res = _vjp(_select(f, args, nums, kwargs), diff, has_aux, nums, allow_complex=True, transform="jacrev")
+        out, pullback = res[0], res[1]
         o_leaves, o_def = flatten(out)
         in_leaves, in_def = flatten(diff)
         per_out = []
@@ -282,18 +283,20 @@ def jacrev(f: Callable, argnums: ArgNums = 0) -> Callable:
             oshape = shape_of(o)
             rows = []
             for idx in np.ndindex(*oshape):
-                cts = [np.zeros(shape_of(q)) for q in o_leaves]
+                cts = [_zeros_like(q) for q in o_leaves]
                 cts[j][idx] = 1.0
                 rows.append(flatten(pullback(o_def.unflatten(cts)))[0])
             blocks = [reshape(stack([r[i] for r in rows]) if rows else np.zeros((0,) + shape_of(x)),
                               oshape + shape_of(x)) for i, x in enumerate(in_leaves)]
-            res = in_def.unflatten(blocks)
-            per_out.append(res[0] if isinstance(argnums, int) else res)
-        return o_def.unflatten(per_out)
+            jacs = in_def.unflatten(blocks)
+            per_out.append(jacs[0] if isinstance(argnums, (int, np.integer)) else jacs)
+        jac_tree = o_def.unflatten(per_out)
+        return (jac_tree, res[2]) if has_aux else jac_tree
 
     return jac
 
 
-def hessian(f: Callable, argnums: ArgNums = 0) -> Callable:
-    """Hessian of scalar ``f``: ``jacfwd(jacrev(f))`` (forward-over-reverse)."""
-    return jacfwd(jacrev(f, argnums), argnums)
+def hessian(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+    """Hessian of scalar ``f``: ``jacfwd(jacrev(f))`` (forward-over-reverse). With ``has_aux=True`` the new
+    function returns ``(hessian, aux)``."""
+    return jacfwd(jacrev(f, argnums, has_aux), argnums, has_aux)

@@ -1,86 +1,242 @@
-"""Containers in and out: flatten tuples, lists, dicts (and nestings of them) to leaves and back."""
+"""Containers in and out (pytrees), with JAX's semantics.
+
+A pytree is a leaf (a float, an array, a box, anything not registered) or a registered container of
+pytrees: tuples, lists, dicts (flattened in *sorted key order*, so two dicts with the same keys are the
+same structure whatever order they were built in), namedtuples, ``collections.OrderedDict`` (insertion
+order, as JAX) and ``defaultdict``, and ``None`` — a container with no children (an empty subtree).
+Register your own containers with :func:`register_pytree_node` (or :func:`register_dataclass`).
+
+``flatten(tree) -> (leaves, treedef)`` and ``treedef.unflatten(leaves)`` are all the rest of tinyad uses.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import dataclasses
+from collections import OrderedDict, defaultdict
+from typing import Any, Callable, Iterable
+
+_NODES: dict[type, tuple[Callable, Callable]] = {}  # type -> (flatten(x) -> (children, aux), unflatten(aux, children))
+
+
+def register_pytree_node(nodetype: type, flatten_fn: Callable, unflatten_fn: Callable) -> None:
+    """Make ``nodetype`` a container: ``flatten_fn(x) -> (children, aux_data)`` and
+    ``unflatten_fn(aux_data, children) -> x``. ``aux_data`` (static information) must be hashable and
+    comparable: two trees are the same structure when their node types and aux data are equal."""
+    if nodetype in _NODES:
+        raise ValueError(f"{nodetype.__name__} is already registered as a pytree node")
+    _NODES[nodetype] = (flatten_fn, unflatten_fn)
+
+
+def register_dataclass(nodetype: type | None = None, *, data_fields: Iterable[str] | None = None,
+                       meta_fields: Iterable[str] = ()) -> Any:
+    """Register a dataclass as a container of its ``data_fields`` (default: every field not in
+    ``meta_fields``); ``meta_fields`` are static (part of the structure). Usable as a decorator."""
+    if nodetype is None:
+        return lambda cls: register_dataclass(cls, data_fields=data_fields, meta_fields=meta_fields)
+    if not dataclasses.is_dataclass(nodetype):
+        raise TypeError(f"register_dataclass: {nodetype.__name__} is not a dataclass")
+    meta = tuple(meta_fields)
+    data = tuple(f.name for f in dataclasses.fields(nodetype) if f.name not in meta) if data_fields is None \
+        else tuple(data_fields)
+
+    def flatten_fn(x):
+        return [getattr(x, f) for f in data], (data, tuple(getattr(x, f) for f in meta))
+
+    def unflatten_fn(aux, children):
+        return nodetype(**dict(zip(aux[0], children)), **dict(zip(meta, aux[1])))
+
+    register_pytree_node(nodetype, flatten_fn, unflatten_fn)
+    return nodetype
+
+
+def _sorted_keys(d: dict) -> list:
+    try:
+        return sorted(d)
+    except TypeError:
+        raise TypeError(f"a dict in a pytree must have sortable keys (they are flattened in sorted order, as in "
+                        f"JAX); got keys {list(d)!r:.80}") from None
+
+
+def _flatten_dict(d: dict) -> tuple:
+    keys = _sorted_keys(d)
+    return [d[k] for k in keys], tuple(keys)
+
+
+def _flatten_defaultdict(d: defaultdict) -> tuple:
+    children, keys = _flatten_dict(d)
+    return children, (d.default_factory, keys)
+
+
+register_pytree_node(tuple, lambda t: (t, None), lambda _, c: tuple(c))
+register_pytree_node(list, lambda t: (t, None), lambda _, c: list(c))
+register_pytree_node(dict, _flatten_dict, lambda keys, c: dict(zip(keys, c)))
+register_pytree_node(OrderedDict, lambda d: (list(d.values()), tuple(d)), lambda keys, c: OrderedDict(zip(keys, c)))
+register_pytree_node(defaultdict, _flatten_defaultdict, lambda aux, c: defaultdict(aux[0], zip(aux[1], c)))
+register_pytree_node(type(None), lambda _: ((), None), lambda _, c: None)
+
+
+def _node_of(x: Any) -> tuple | None:
+    """(flatten_fn, unflatten_fn) if ``x`` is a container, else None (a leaf)."""
+    entry = _NODES.get(type(x))
+    if entry is None and isinstance(x, tuple) and hasattr(x, "_fields"):  # namedtuples are containers
+        return _NAMEDTUPLE
+    return entry
+
+
+_NAMEDTUPLE = (lambda t: (tuple(t), None), None)  # unflattened by calling the type
 
 
 class TreeDef:
-    """The shape of a container: rebuilds it around a new list of leaves."""
+    """The structure of a pytree: rebuilds it around a new list of leaves (``unflatten``)."""
 
-    __slots__ = ("kind", "meta", "children", "n")
+    __slots__ = ("node", "aux", "children", "num_leaves", "_hash")
 
-    def __init__(self, kind: str, meta: Any = None, children: tuple = ()) -> None:
-        self.kind, self.meta, self.children = kind, meta, children
-        self.n = 1 if kind == "leaf" else sum(c.n for c in children)
+    def __init__(self, node: type | None, aux: Any = None, children: tuple = ()) -> None:
+        self.node, self.aux, self.children = node, aux, children
+        self.num_leaves = 1 if node is None else sum(c.num_leaves for c in children)
+        self._hash = None
 
-    def unflatten(self, leaves: list) -> Any:
-        it = iter(leaves)
-        return self._build(it)
+    @property
+    def is_leaf(self) -> bool:
+        return self.node is None
+
+    def unflatten(self, leaves: Iterable) -> Any:
+        leaves = list(leaves)
+        if len(leaves) != self.num_leaves:
+            raise ValueError(f"unflatten: this structure has {self.num_leaves} leaves, got {len(leaves)}: {self!r}")
+        return self._build(iter(leaves))
 
     def _build(self, it) -> Any:
-        if self.kind == "leaf":
+        if self.node is None:
             return next(it)
-        items = [c._build(it) for c in self.children]
-        if self.kind == "dict":
-            return dict(zip(self.meta, items))
-        if self.kind == "namedtuple":
-            return self.meta(*items)
-        return self.meta(items)  # tuple or list
+        children = [c._build(it) for c in self.children]
+        if self.node in _NODES:
+            return _NODES[self.node][1](self.aux, children)
+        return self.node(*children)  # a namedtuple
+
+    def keys(self) -> list[str]:
+        """How each child is addressed: '.key' for dicts, namedtuples and dataclasses, '[i]' otherwise."""
+        if self.node in (dict, OrderedDict):
+            return [f".{k}" for k in self.aux]
+        if self.node is defaultdict:
+            return [f".{k}" for k in self.aux[1]]
+        if self.node is not None and hasattr(self.node, "_fields"):
+            return [f".{k}" for k in self.node._fields]
+        if self.node is not None and dataclasses.is_dataclass(self.node) and isinstance(self.aux, tuple):
+            return [f".{k}" for k in self.aux[0]]
+        return [f"[{i}]" for i in range(len(self.children))]
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, TreeDef) and self.kind == other.kind and self.meta == other.meta
+        return (self is other or isinstance(other, TreeDef) and self.node is other.node and self.aux == other.aux
                 and self.children == other.children)
 
     def __hash__(self) -> int:
-        return hash((self.kind, self.children))
+        if self._hash is None:
+            self._hash = hash((self.node, _hashable(self.aux), self.children))
+        return self._hash
 
     def __repr__(self) -> str:
-        return f"TreeDef({self.kind}, {self.n} leaves)"
+        return f"PyTreeDef({self._show()})"
+
+    def _show(self) -> str:
+        if self.node is None:
+            return "*"
+        parts = [c._show() for c in self.children]
+        if self.node is type(None):
+            return "None"
+        if self.node is tuple:
+            return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+        if self.node is list:
+            return "[" + ", ".join(parts) + "]"
+        if self.node in (dict, OrderedDict, defaultdict):
+            keys = self.aux[1] if self.node is defaultdict else self.aux
+            inner = "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(keys, parts)) + "}"
+            return inner if self.node is dict else f"{self.node.__name__}({inner})"
+        return f"{self.node.__name__}(" + ", ".join(k.lstrip(".") + "=" + p if k.startswith(".") else p
+                                                     for k, p in zip(self.keys(), parts)) + ")"
 
 
-def flatten(tree: Any) -> tuple[list, TreeDef]:
+def _hashable(aux: Any) -> Any:
+    try:
+        hash(aux)
+        return aux
+    except TypeError:
+        return repr(aux)
+
+
+LEAF = TreeDef(None)
+
+
+def flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list, TreeDef]:
+    """``(leaves, treedef)``: the leaves in order (dict keys sorted) and the structure to rebuild the tree."""
     leaves: list = []
-    return leaves, _flatten(tree, leaves)
+    return leaves, _flatten(tree, leaves, is_leaf)
 
 
-def _flatten(t: Any, leaves: list) -> TreeDef:
-    if isinstance(t, dict):
-        keys = tuple(t.keys())
-        return TreeDef("dict", keys, tuple(_flatten(t[k], leaves) for k in keys))
-    if isinstance(t, tuple) and hasattr(t, "_fields"):
-        return TreeDef("namedtuple", type(t), tuple(_flatten(c, leaves) for c in t))
-    if isinstance(t, (tuple, list)):
-        return TreeDef(type(t).__name__, type(t), tuple(_flatten(c, leaves) for c in t))
-    leaves.append(t)
-    return TreeDef("leaf")
-
-
-def tree_map(f: Callable, tree: Any, *rest: Any) -> Any:
-    """Apply ``f`` leaf by leaf to ``tree`` and trees of the same structure ``rest``."""
-    leaves, td = flatten(tree)
-    others = [flatten(r) for r in rest]
-    for lv, otd in others:
-        if otd != td:
-            raise ValueError(f"tree structures differ: {td} vs {otd}")
-    return td.unflatten([f(*xs) for xs in zip(leaves, *[lv for lv, _ in others])])
-
-
-def leaf_names(td: TreeDef, root: str = "hyperparameter") -> list[str]:
-    """Readable names of a container's leaves, in flattening order: 'lr', 'opt.momentum', 'lrs[2]'.
-    A bare leaf (no container) is called ``root``."""
-    return _names(td, "") if td.kind != "leaf" else [root]
-
-
-def _names(td: TreeDef, prefix: str) -> list[str]:
-    if td.kind == "leaf":
-        return [prefix]
-    keys = td.meta if td.kind == "dict" else range(len(td.children))
-    out = []
-    for key, child in zip(keys, td.children):
-        name = (f"{prefix}.{key}" if prefix else str(key)) if td.kind == "dict" else f"{prefix}[{key}]"
-        out += _names(child, name)
-    return out
+def _flatten(t: Any, leaves: list, is_leaf: Callable | None) -> TreeDef:
+    node = None if is_leaf is not None and is_leaf(t) else _node_of(t)
+    if node is None:
+        leaves.append(t)
+        return LEAF
+    children, aux = node[0](t)
+    return TreeDef(type(t), aux, tuple(_flatten(c, leaves, is_leaf) for c in children))
 
 
 tree_flatten = flatten
+
+
+def tree_unflatten(treedef: TreeDef, leaves: Iterable) -> Any:
+    return treedef.unflatten(leaves)
+
+
+def tree_leaves(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> list:
+    return flatten(tree, is_leaf)[0]
+
+
+def tree_structure(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> TreeDef:
+    return flatten(tree, is_leaf)[1]
+
+
+def tree_map(f: Callable, tree: Any, *rest: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """Apply ``f`` leaf by leaf to ``tree`` and trees of the same structure ``rest``."""
+    leaves, td = flatten(tree, is_leaf)
+    others = []
+    for r in rest:
+        r_leaves, r_td = flatten(r, is_leaf)
+        if r_td != td:
+            raise ValueError(f"tree_map: tree structures differ: {mismatch(td, r_td)}")
+        others.append(r_leaves)
+    return td.unflatten([f(*xs) for xs in zip(leaves, *others)])
+
+
+def mismatch(a: TreeDef, b: TreeDef, path: str = "") -> str:
+    """Where and how two structures first differ, for error messages."""
+    where = f"at {path}" if path else "at the top"
+    if a.node is not b.node:
+        what = lambda t: "a leaf" if t.node is None else f"a {t.node.__name__}"  # noqa: E731
+        return f"{where}: {what(a)} vs {what(b)}"
+    if a.aux != b.aux:
+        if a.node in (dict, OrderedDict):
+            return f"{where}: dict keys {sorted(a.aux)!r} vs {sorted(b.aux)!r}"
+        return f"{where}: {a.node.__name__} metadata {a.aux!r} vs {b.aux!r}"
+    if len(a.children) != len(b.children):
+        return f"{where}: {len(a.children)} vs {len(b.children)} children"
+    for key, ca, cb in zip(a.keys(), a.children, b.children):
+        if ca != cb:
+            return mismatch(ca, cb, path + key)
+    return f"{where}: (equal)"
+
+
+def leaf_names(td: TreeDef, root: str = "hyperparameter") -> list[str]:
+    """Readable names of a tree's leaves, in flattening order: 'lr', 'opt.momentum', 'lrs[2]'.
+    A bare leaf (no container) is called ``root``."""
+    return [root] if td.node is None else [n.lstrip(".") for n in _names(td, "")]
+
+
+def _names(td: TreeDef, prefix: str) -> list[str]:
+    if td.node is None:
+        return [prefix]
+    out = []
+    for key, child in zip(td.keys(), td.children):
+        out += _names(child, prefix + key)
+    return out

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .primitive import builtin, ndim_of, shape_of
-from .trace import innermost
+from .trace import Box, innermost
 
 
 def normalize_axes(axis: Any, nd: int) -> tuple:
@@ -65,6 +65,34 @@ def real_if_real(c: Any, x: Any) -> Any:
 def _complex(x: Any) -> bool:
     dt = getattr(innermost(x), "dtype", None)
     return dt.kind == "c" if dt is not None else isinstance(innermost(x), complex)
+
+
+# ---- dtypes: a tangent or cotangent has the dtype of the value it belongs to ------------------------------------
+def float_dtype(x: Any) -> np.dtype:
+    """The dtype derivatives of ``x`` take: its own if floating or complex (float32 stays float32), else
+    float64 (Python floats and integers)."""
+    dt = getattr(x, "dtype", None)
+    if dt is None or isinstance(x, Box):
+        dt = np.result_type(innermost(x))
+    return dt if dt.kind in "fc" else np.dtype(np.float64)
+
+
+def _astype(x, *, dtype):
+    return np.asarray(x).astype(dtype)
+
+
+astype_p = builtin(_astype, "astype", linear=True)
+astype_p.defvjp(lambda g, ans, x, dtype: astype_p(g, dtype=float_dtype(x)))
+
+
+def cast_like(t: Any, x: Any) -> Any:
+    """``t`` (a tangent or cotangent of ``x``) in ``x``'s floating dtype: one cast, where the rules' constants
+    (float64 masks, ``np.eye``) or a float64 seed promoted a float32 derivative."""
+    want = float_dtype(x)
+    have = t.dtype if type(t) is np.ndarray else float_dtype(t)
+    if have == want or (want.kind == "f" and have.kind == "c"):  # complex -> real is real_if_real's job
+        return t
+    return astype_p(t, dtype=want)
 
 
 # ---- reshape, transpose, broadcast ------------------------------------------------------------------------

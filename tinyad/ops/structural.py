@@ -2,8 +2,7 @@
 
 ``tinyad.core.vspace`` defines reshape, transpose, broadcast_to, sum, getitem/scatter_add and concatenate
 (the engine moves tangents and cotangents with them); they are re-exported here. This file adds the
-reductions whose derivatives are not linear (max, logsumexp, and softmax built on it), cumulative sums,
-and float casts.
+reductions whose derivatives are not linear (max, logsumexp, and softmax built on it) and cumulative sums.
 """
 
 from __future__ import annotations
@@ -11,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.primitive import builtin, ndim_of
-from ..core.trace import innermost
 from ..core.vspace import (  # noqa: F401 - re-exported: the structural primitives the engine defines
+    astype_p,
     broadcast_to,
     concatenate,
     expand,
@@ -88,12 +87,3 @@ def _flip(g, axis):
 
 cumsum_p = builtin(_cumsum, "cumsum", linear=True)
 cumsum_p.defvjp(lambda g, ans, x, axis: _flip(cumsum_p(_flip(g, axis), axis=axis), axis))
-
-
-# ---- float casts ------------------------------------------------------------------------------------------
-def _astype(x, *, dtype):
-    return np.asarray(x).astype(dtype)
-
-
-astype_p = builtin(_astype, "astype", linear=True)
-astype_p.defvjp(lambda g, ans, x, dtype: astype_p(g, dtype=np.result_type(innermost(x))))

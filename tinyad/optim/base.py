@@ -19,7 +19,7 @@ import numpy as np
 
 from ..core.primitive import shape_of
 from ..core.trace import Box
-from ..core.tree import flatten, leaf_names, tree_map
+from ..core.tree import flatten, leaf_names, mismatch, tree_map
 
 
 class Optimizer:
@@ -106,7 +106,7 @@ def _float_dtype(p: Any) -> np.dtype:
 def per_param(h: Any, td: Any, n: int, key: str = "hyperparameter") -> list:
     """A hyperparameter as one value per parameter array: shared if scalar/box, else given per array."""
     h_leaves, h_def = flatten(h)
-    if h_def.kind == "leaf":
+    if h_def.is_leaf:
         return [h] * n
     if h_def == td:
         return h_leaves
@@ -120,7 +120,8 @@ def check_like_params(what: str, tree: Any, params: Any) -> list:
     leaves, td = flatten(tree)
     p_leaves, p_td = flatten(params)
     if td != p_td:
-        raise ValueError(f"the {what} have structure {td}, but the parameters have {p_td}")
+        raise ValueError(f"the {what} are not shaped like the parameters: {mismatch(p_td, td)} (parameters {p_td}, "
+                         f"{what} {td})")
     for name, x, p in zip(leaf_names(p_td, root="params"), leaves, p_leaves):
         if shape_of(x) != shape_of(p):
             raise ValueError(f"the {what} for parameter {name!r} have shape {shape_of(x)}, but the parameter has "
