@@ -8,7 +8,7 @@ import tinyad.numpy as tnp
 from tinyad import datasets, hyper, nn, optim, reversible, testing
 
 SECTIONS = [
-    ("tinyad", tinyad, ["grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "hvp",
+    ("tinyad", tinyad, ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev", "hessian", "hvp",
                         "stop_gradient", "primitive", "Primitive", "tree_map", "LeakedBoxError",
                         "NonDifferentiableError"]),
     ("tinyad.optim", optim, ["Optimizer", "sgd", "adam", "rmsprop", "sgd_hd", "sgdn_hd", "adam_hd", "stack",

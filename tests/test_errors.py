@@ -115,3 +115,87 @@ def test_user_primitive_extension_api():
     from tinyad.testing import check_grads
 
     check_grads(softplus, (np.array([-1.0, 0.5, 2.0]),), order=2)
+
+
+# ---- a differentiated function must return numbers ------------------------------------------------------------
+@pytest.mark.parametrize("returned, word", [(None, "returned None .*`return`"), ("loss", "returned str"),
+                                            (3, "returned int"), (np.arange(2), "dtype int64")])
+def test_non_numeric_outputs_are_refused_by_every_transform(returned, word):
+    from tinyad import hyper
+
+    f = lambda x: returned  # noqa: E731
+    for call in (lambda: tinyad.grad(f)(1.0), lambda: tinyad.jvp(f, (1.0,), (1.0,)),
+                 lambda: tinyad.jacfwd(f)(np.ones(2)), lambda: tinyad.jacrev(f)(np.ones(2)),
+                 lambda: tinyad.vjp(f, 1.0), lambda: hyper.hypergrad(lambda h: f(h["lr"]), {"lr": 0.1})):
+        with pytest.raises(TypeError, match=word):
+            call()
+
+
+@pytest.mark.parametrize("argnums, error, word", [("0", TypeError, "argnums must be an int"),
+                                                  ((0, 0), ValueError, "names an argument twice"),
+                                                  (True, TypeError, "argnums"), ((), TypeError, "non-empty"),
+                                                  (2, ValueError, "called with 2 positional")])
+def test_bad_argnums_are_named(argnums, error, word):
+    for transform in (tinyad.grad, tinyad.jacfwd, tinyad.jacrev):
+        with pytest.raises(error, match=word):
+            transform(lambda a, b: a * b, argnums=argnums)(1.0, 2.0)
+
+
+def test_has_aux_needs_a_pair():
+    with pytest.raises(TypeError, match=r"jvp\(\.\.\., has_aux=True\): .* must return a pair"):
+        tinyad.jvp(lambda x: x * 2.0, (1.0,), (1.0,), has_aux=True)
+    with pytest.raises(TypeError, match=r"grad\(\.\.\., has_aux=True\)"):
+        tinyad.grad(lambda x: (x, x, x), has_aux=True)(1.0)
+
+
+# ---- boxes are immutable values of a differentiation in progress -----------------------------------------------
+def test_copies_of_a_box_are_the_box_and_pickling_is_refused():
+    import copy
+    import pickle
+
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(tinyad.grad(lambda a: tnp.sum(copy.copy(a) * a))(x), [2.0, 4.0])
+    np.testing.assert_allclose(tinyad.grad(lambda a: tnp.sum(copy.deepcopy(a) * a))(x), [2.0, 4.0])
+    np.testing.assert_allclose(tinyad.grad(lambda a: tnp.sum(a.copy() * a))(x), [2.0, 4.0])
+    np.testing.assert_allclose(tinyad.grad(lambda a: tnp.sum(copy.deepcopy({"a": [a]})["a"][0] * a))(x), [2.0, 4.0])
+
+    def pickled(a):
+        return pickle.loads(pickle.dumps(a))
+
+    with pytest.raises(TypeError, match="cannot be pickled.*stop_gradient"):
+        tinyad.grad(lambda a: tnp.sum(pickled(a)))(x)
+
+
+@pytest.mark.parametrize("convert, word", [(lambda a: a.item(), "silently drop"), (lambda a: a.tolist(), "silently"),
+                                           (lambda a: round(a), "tnp.round"), (lambda a: float(a), "silently"),
+                                           (lambda a: np.asarray(a), "tnp.array"),
+                                           (lambda a: np.array([a, a]), "tnp.stack")])
+def test_conversions_to_plain_numbers_say_what_to_write(convert, word):
+    with pytest.raises(TypeError, match=word):
+        tinyad.grad(lambda a: tnp.sum(convert(a)) * a)(1.0)
+
+
+# ---- Python scalars follow array semantics --------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_scalars_at_singular_points_give_numpy_values_not_exceptions():
+    cases = [(tnp.log, 0.0), (tnp.log1p, -1.0), (lambda x: x / 0.0, 1.0), (lambda x: x ** 0.5, 0.0),
+             (lambda x: 1.0 / x, 0.0), (tnp.sqrt, 0.0)]
+    for f, x in cases:
+        g_scalar = tinyad.grad(f)(x)
+        g_array = tinyad.grad(f)(np.array(x))
+        assert np.array_equal(g_scalar, g_array, equal_nan=True), (f, x)
+        _, t = tinyad.jvp(f, (x,), (1.0,))
+        assert np.array_equal(t, g_array, equal_nan=True)
+    value, tangent = tinyad.jvp(lambda x: x ** (1 / 3), (-8.0,), (1.0,))
+    assert np.isnan(value) and np.isnan(tangent) and not np.iscomplexobj(tangent)
+    assert np.isnan(tinyad.grad(lambda x: x ** (1 / 3))(-8.0))
+
+
+# ---- lists of boxes stack, as in JAX ---------------------------------------------------------------------------
+def test_lists_of_boxes_stack():
+    np.testing.assert_allclose(tinyad.grad(lambda x: tnp.sum(tnp.array([x, 2.0 * x]) ** 2))(3.0), 30.0)
+    np.testing.assert_allclose(tinyad.grad(lambda x: tnp.sum([x, x * x]))(3.0), 7.0)
+    g = tinyad.grad(lambda xs: tnp.sum(tnp.asarray(xs) ** 2))([1.0, -2.0, 3.0])
+    assert isinstance(g, list)
+    np.testing.assert_allclose(g, [2.0, -4.0, 6.0])
+    np.testing.assert_allclose(tinyad.jacfwd(lambda x: tnp.array([[x, 1.0], [0.0, x * x]]))(2.0), [[1, 0], [0, 4]])

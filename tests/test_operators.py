@@ -199,3 +199,37 @@ def test_array_conversion_of_a_box_is_refused_with_a_reason():
         tinyad.grad(lambda x: np.asarray(x).sum())(np.ones(2))
     with pytest.raises(TypeError, match="silently drop its derivative"):
         tinyad.grad(lambda x: float(x))(1.0)
+
+
+def test_linearize_evaluates_once_and_gives_the_jvp():
+    calls = []
+
+    def f(x, y):
+        calls.append(1)
+        return tnp.sin(x) * y, {"sq": x * x}
+
+    x, y = np.array([0.3, 1.2]), 2.0
+    directions = [(np.ones(2), 0.0), (np.array([0.5, -1.0]), 3.0)]
+    expected = [tinyad.jvp(f, (x, y), d)[1] for d in directions]
+    calls.clear()
+    out, f_jvp = tinyad.linearize(f, x, y)
+    got = [f_jvp(*d) for d in directions]
+    assert len(calls) == 1  # f ran once; f_jvp re-runs nothing of it
+    np.testing.assert_allclose(out[0], np.sin(x) * y)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g[0], e[0], rtol=1e-14)
+        np.testing.assert_allclose(g[1]["sq"], e[1]["sq"], rtol=1e-14)
+    with pytest.raises(TypeError, match="takes 2 tangents"):
+        f_jvp(np.ones(2))
+
+
+def test_has_aux_on_jacobians_and_hessian():
+    f = lambda x: (tnp.sum(x ** 3), {"n": x.shape[0]})  # noqa: E731
+    x = np.array([1.0, 2.0])
+    for jac in (tinyad.jacfwd, tinyad.jacrev):
+        j, aux = jac(lambda a: (a ** 2, "aux"), has_aux=True)(x)
+        np.testing.assert_allclose(j, np.diag(2 * x))
+        assert aux == "aux"
+    h, aux = tinyad.hessian(f, has_aux=True)(x)
+    np.testing.assert_allclose(h, np.diag(6 * x))
+    assert aux == {"n": 2}

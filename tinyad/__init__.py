@@ -29,6 +29,7 @@ from .core import (
     jacfwd,
     jacrev,
     jvp,
+    linearize,
     primitive,
     register_dataclass,
     register_pytree_node,
@@ -54,7 +55,8 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Dual", "LeakedBoxError", "NonDifferentiableError", "Primitive", "REGISTRY", "Var", "grad", "hessian",
-    "hvp", "jacfwd", "jacrev", "jvp", "primitive", "register_dataclass", "register_pytree_node", "stop_gradient",
-    "tree", "tree_flatten", "tree_leaves", "tree_map", "tree_structure", "tree_unflatten", "value_and_grad", "vjp",
+    "Dual", "LeakedBoxError", "NonDifferentiableError", "Primitive", "REGISTRY", "Var", "grad", "hessian", "hvp",
+    "jacfwd", "jacrev", "jvp", "linearize", "primitive", "register_dataclass", "register_pytree_node",
+    "stop_gradient", "tree", "tree_flatten", "tree_leaves", "tree_map", "tree_structure", "tree_unflatten",
+    "value_and_grad", "vjp",
 ]

@@ -7,12 +7,12 @@ the tape) -> ``tree`` (containers) -> ``transforms`` (grad, vjp, jvp, ...). Noth
 library: operators on boxes find the built-in primitives by name in the registry that ``tinyad.ops`` fills.
 """
 
+from . import tree  # noqa: F401 - tinyad.core.tree (pytrees) as a namespace
 from .forward import Dual, ForwardTrace
 from .primitive import REGISTRY, NonDifferentiableError, Primitive, primitive
 from .reverse import ReverseTrace, Var
-from . import tree
 from .trace import Box, LeakedBoxError, Trace
-from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp
 from .tree import (
     register_dataclass,
     register_pytree_node,
@@ -25,7 +25,7 @@ from .tree import (
 
 __all__ = [
     "Box", "Dual", "ForwardTrace", "LeakedBoxError", "NonDifferentiableError", "Primitive", "REGISTRY",
-    "ReverseTrace", "Trace", "Var", "grad", "hessian", "hvp", "jacfwd", "jacrev", "jvp", "primitive",
+    "ReverseTrace", "Trace", "Var", "grad", "hessian", "hvp", "jacfwd", "jacrev", "jvp", "linearize", "primitive",
     "register_dataclass", "register_pytree_node", "tree_flatten", "tree_leaves", "tree_map", "tree_structure",
     "tree_unflatten", "value_and_grad", "vjp",
 ]

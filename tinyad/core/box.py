@@ -156,7 +156,14 @@ class ArrayBox(Box):
     def _refuse(self, *_: Any, **__: Any):
         raise TypeError(_SILENT_CONSTANT.format(kind=type(self).__name__))
 
-    __float__ = __int__ = __index__ = __complex__ = __array__ = item = tolist = _refuse
+    __float__ = __int__ = __index__ = __complex__ = item = tolist = _refuse
+
+    def __array__(self, *_: Any, **__: Any):
+        raise TypeError(
+            f"NumPy tried to turn a tinyad {type(self).__name__} into a plain array (np.array / np.asarray of it, a "
+            "NumPy array holding it, or writing it into one), which would silently drop its derivative. To build "
+            "an array from boxes use tnp.array([...]) or tnp.stack([...]); to write into one, tnp.index_update; "
+            "for its value as a constant, tinyad.stop_gradient(x).")
 
     def __round__(self, ndigits: int | None = None):
         raise TypeError(

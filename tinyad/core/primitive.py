@@ -119,10 +119,15 @@ class Primitive:
 
     # ---- applying -------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        top = None
+        top, nested = None, False
         for a in args:
-            if isinstance(a, Box) and (top is None or a._trace.id > top._trace.id):
-                top = a
+            if isinstance(a, Box):
+                if top is None or a._trace.id > top._trace.id:
+                    top = a
+            elif type(a) is list or type(a) is tuple:
+                nested = True
+        if nested and top is None and any(holds_box(a) for a in args):
+            return self(*[stack_nested(a) for a in args], **kwargs)
         if top is None:
             return self.apply_plain(args, kwargs)
         if not top._trace.live:
@@ -148,6 +153,22 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"<tinyad primitive {self.name}>"
+
+
+def holds_box(x: Any) -> bool:
+    if type(x) is list or type(x) is tuple:
+        return any(holds_box(e) for e in x)
+    return isinstance(x, Box)
+
+
+def stack_nested(x: Any) -> Any:
+    """A (nested) list or tuple of numbers, some of them boxes, stacked into one array the way ``np.array``
+    stacks numbers — differentiably (``tnp.sum([x, y])``, ``tnp.array([x, y])`` work as in JAX)."""
+    if not (type(x) is list or type(x) is tuple) or not holds_box(x):
+        return x
+    parts = [stack_nested(e) for e in x]
+    reshape, concatenate = REGISTRY["reshape"], REGISTRY["concatenate"]
+    return concatenate(*[reshape(p, shape=(1,) + shape_of(p)) for p in parts], axis=0)
 
 
 def _times_partial(d: Callable | float | None) -> Rule | None:

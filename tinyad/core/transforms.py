@@ -32,6 +32,16 @@ def _zeros_like(x: Any) -> np.ndarray:
     return np.zeros(shape_of(x), dtype=float_dtype(x))
 
 
+def _like_input(c: Any, x: Any) -> Any:
+    """The cotangent of input ``x`` (zeros if it does not reach the output), a NumPy scalar (a float) for a
+    scalar input that was not an array."""
+    if c is None:
+        c = _zeros_like(x)
+    if type(c) is np.ndarray and c.ndim == 0 and type(x) is not np.ndarray:
+        return c[()]
+    return c
+
+
 # ---- reverse mode -----------------------------------------------------------------------------------
 def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     """Run ``f(*primals)`` and return ``(out, vjp_fn)``; ``vjp_fn(ct)`` gives one cotangent per primal.
@@ -67,8 +77,8 @@ def _vjp(f: Callable, primals: Sequence, has_aux: bool, argnums: Sequence[int], 
     def vjp_fn(ct: Any) -> tuple:
         ct_leaves, ct_def = flatten(ct)
         if ct_def != out_def:
-            raise ValueError(f"vjp_fn: the cotangent's structure differs from the output's: {mismatch(out_def, ct_def)} "
-                             f"(output {out_def}, cotangent {ct_def})")
+            raise ValueError(f"vjp_fn: the cotangent's structure differs from the output's: "
+                             f"{mismatch(out_def, ct_def)} (output {out_def}, cotangent {ct_def})")
         seeds = []
         for o, c in zip(out_leaves, ct_leaves):
             if shape_of(c) != shape_of(o):
@@ -80,7 +90,7 @@ def _vjp(f: Callable, primals: Sequence, has_aux: bool, argnums: Sequence[int], 
         result = []
         for td, leaves in zip(in_defs, in_leaves):
             cts = [next(got) for _ in leaves]
-            result.append(td.unflatten([_zeros_like(v._value) if c is None else c for v, c in zip(leaves, cts)]))
+            result.append(td.unflatten([_like_input(c, v._value) for v, c in zip(leaves, cts)]))
         return tuple(result)
 
     value = out_def.unflatten([_unbox(o, trace) for o in out_leaves])

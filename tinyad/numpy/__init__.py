@@ -19,8 +19,6 @@ from typing import Any
 import numpy as _np
 from numpy import (  # noqa: F401  constants and constructors: no derivative to carry
     arange,
-    array,
-    asarray,
     e,
     empty,
     eye,
@@ -116,6 +114,7 @@ from ..ops.nondiff import (  # noqa: F401
 )
 from . import fft, linalg  # noqa: F401
 from .contractions import dot, einsum, inner, outer, tensordot, trace  # noqa: F401
+from .creation import array, asarray  # noqa: F401
 from .elementwise import astype, clip, where  # noqa: F401
 from .linalg import norm  # noqa: F401
 from .reductions import (  # noqa: F401
@@ -191,7 +190,7 @@ def _fill_numpy_api() -> None:
         for name, fn in namespace.items():
             if callable(fn) and not name.startswith("_") and not isinstance(fn, type):
                 _NUMPY_API[prefix + name] = fn
-    for name in ("array", "asarray", "zeros", "ones", "empty", "full", "eye", "arange", "linspace"):
+    for name in ("zeros", "ones", "empty", "full", "eye", "arange", "linspace"):
         _NUMPY_API.pop(name, None)  # constructors: NumPy's own, never called with a box to differentiate
 
 

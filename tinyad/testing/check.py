@@ -42,14 +42,15 @@ def _random_like(tree: Any, rng: np.random.Generator) -> Any:
 def check_grads(
     f: Callable,
     args: Sequence[Any],
-    modes: Sequence[str] = ("fwd", "rev"),
     order: int = 2,
+    modes: Sequence[str] = ("fwd", "rev"),
     eps: float = 1e-6,
     rtol: float = 1e-5,
     atol: float = 1e-6,
     seed: int = 0,
 ) -> None:
     """Check ``f``'s derivatives at ``args`` (a tuple of floats/arrays/containers); raise if one is wrong.
+    The argument order is JAX's: ``check_grads(f, args, order, modes)``.
 
     ``modes`` picks forward ("fwd", JVP) and/or reverse ("rev", VJP); ``order`` how many times to recurse
     into the derivatives themselves. Directions are random (``seed``), so one call checks a random
@@ -81,7 +82,7 @@ def check_grads(
             def jvp_of_f(*xs):
                 return jvp(f, xs[:n], xs[n:])[1]
             jvp_of_f.__name__ = f"jvp({name})"
-            check_grads(jvp_of_f, args + v, modes, order - 1, eps, rtol, atol, seed + 1)
+            check_grads(jvp_of_f, args + v, order - 1, modes, eps, rtol, atol, seed + 1)
 
     if "rev" in modes:
         out, pullback = vjp(f, *args)
@@ -98,4 +99,4 @@ def check_grads(
             def vjp_of_f(*xs):
                 return vjp(f, *xs[:n])[1](xs[n])
             vjp_of_f.__name__ = f"vjp({name})"
-            check_grads(vjp_of_f, args + (u,), modes, order - 1, eps, rtol, atol, seed + 2)
+            check_grads(vjp_of_f, args + (u,), order - 1, modes, eps, rtol, atol, seed + 2)
