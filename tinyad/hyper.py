@@ -260,3 +260,7 @@ def _plain(tree: Any) -> Any:
 
 def _fmt(x: Any) -> str:
     return f"{x:.4g}" if np.ndim(x) == 0 else f"[{np.mean(x):.3g} avg]"
+
+
+# The fourth method, hypergradients at an inner optimum (tinyad/implicit.py, docs/implicit.md):
+from .implicit import ImplicitResult, ImplicitWarning, implicit_hypergrad, implicit_solution, newton_minimize  # noqa
