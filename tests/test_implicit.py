@@ -234,3 +234,15 @@ def test_non_finite_hypergradient_raises():
     w_star, _ = ridge_closed_form(0.1)
     with np.errstate(invalid="ignore"), pytest.raises(FloatingPointError, match="not finite"):
         hyper.implicit_hypergrad(ridge_train, lambda w, h: tnp.sqrt(-tnp.sum(w ** 2)), w_star, 0.1)
+
+
+# ---- the demo and the documentation --------------------------------------------------------------------
+@pytest.mark.slow
+def test_implicit_demo_lowers_validation_loss(tmp_path):
+    from tinyad.demos import implicit
+
+    plot = tmp_path / "implicit.png"
+    res = implicit.main(["--outer-steps", "3", "--plot", str(plot)])
+    assert res["val_after"] < 0.8 * res["val_before"] and res["test_after"] < res["test_before"]
+    assert all(row["residual"] <= 1e-10 for row in res["history"])
+    assert res["lam"].shape == (64,) and plot.stat().st_size > 10_000

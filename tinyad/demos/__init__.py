@@ -7,4 +7,5 @@ DEMOS = {
     "stack": "tinyad.demos.stack",
     "reversible": "tinyad.demos.reversible",
     "fluid": "tinyad.demos.fluid",
+    "implicit": "tinyad.demos.implicit",
 }
