@@ -50,7 +50,8 @@ class ImplicitResult:
     Solve diagnostics: ``residual`` = ‖H x − ∇w L_val‖ / ‖∇w L_val‖, recomputed with one more
     Hessian-vector product after the solver stopped (not the solver's own running estimate);
     ``iterations`` (Hessian-vector products in the solve); ``converged`` (``residual <= tol``);
-    ``status`` ("converged", "maxiter", "negative curvature", "diverged" or "non-finite").
+    ``status`` ("converged", "maxiter", "negative curvature", "diverged", "non-finite", or "inexact": the
+    solver's running residual reached ``tol`` but the recomputed one did not).
     Stationarity of the given w*: ``grad_norm`` = ‖∇w L_train(w*, λ)‖ and ``distance``, an estimate of
     ‖w* − w_opt‖ / ‖w_opt‖ from one steepest-descent step on the local quadratic model (a lower
     bound on the Newton step's length; ``inf`` if that model has no minimum along the gradient).
@@ -262,7 +263,8 @@ def _solve(matvec: Callable, b: np.ndarray, solver: str, tol: float, maxiter: in
                   "Hessian-vector products when H is ill-conditioned)")
         warnings.warn(
             f"{who}: the {solver} solve of H x = ∇w L_val stopped after {iterations} iterations at relative residual "
-            f"{residual:.2e} > tol={tol:.1e}, so the hypergradient is inexact to about that degree: {advice}.",
+            f"{residual:.2e} > tol={tol:.1e}, so H⁻¹∇w L_val, and with it the hypergradient, is inexact (relative "
+            f"error up to cond(H) times the residual): {advice}.",
             ImplicitWarning, stacklevel=stacklevel)
     return _Solve(x, iterations, residual, converged, status)
 

@@ -39,9 +39,9 @@ def make_losses(data):
 
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(prog="tinyad demo implicit", description=__doc__.splitlines()[0])
-    ap.add_argument("--outer-steps", type=int, default=20)
+    ap.add_argument("--outer-steps", type=int, default=15, help="Adam steps on log(lambda)")
     ap.add_argument("--lam0", type=float, default=1e-2, help="initial L2 strength of every pixel")
-    ap.add_argument("--outer-lr", type=float, default=0.3, help="Adam step size on log(lambda)")
+    ap.add_argument("--outer-lr", type=float, default=0.5, help="Adam step size on log(lambda)")
     ap.add_argument("--solver", choices=("cg", "neumann"), default="cg", help="how H^-1 is applied")
     ap.add_argument("--tol", type=float, default=1e-10, help="relative residual of the linear solve")
     ap.add_argument("--plot", metavar="FILE", help="save the learned per-pixel lambda (8x8) and the loss to a PNG")
