@@ -1,5 +1,9 @@
 """Implicit hypergradients: closed forms, agreement with the forward hypergradient of long runs, diagnostics."""
 
+import re
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -246,3 +250,14 @@ def test_implicit_demo_lowers_validation_loss(tmp_path):
     assert res["val_after"] < 0.8 * res["val_before"] and res["test_after"] < res["test_before"]
     assert all(row["residual"] <= 1e-10 for row in res["history"])
     assert res["lam"].shape == (64,) and plot.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_every_code_block_in_the_implicit_docs_runs():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "implicit.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 3
+    for block in blocks:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", hyper.ImplicitWarning)  # the examples are meant to run cleanly
+            exec(compile(block, "docs/implicit.md", "exec"), {})
