@@ -78,7 +78,7 @@ class _Flat:
     def __init__(self, tree: Any) -> None:
         leaves, self.treedef = flatten(tree)
         self.shapes = [np.shape(x) for x in leaves]
-        self.scalar = [isinstance(x, (float, np.floating)) for x in leaves]
+        self.scalar = [s == () for s in self.shapes]  # 0-d leaves come back as floats, as in hyper.hypergrad
         self.sizes = [math.prod(s) for s in self.shapes]
         self.size = sum(self.sizes)
 
@@ -261,10 +261,11 @@ def _solve(matvec: Callable, b: np.ndarray, solver: str, tol: float, maxiter: in
                   "ill-conditioned) or loosen tol" if solver == "cg" else
                   "raise maxiter or neumann_lr (below 2/λ_max(H)), loosen tol, or use solver='cg' (far fewer "
                   "Hessian-vector products when H is ill-conditioned)")
+        its = f"{iterations} iteration{'s' * (iterations != 1)}"
         warnings.warn(
-            f"{who}: the {solver} solve of H x = ∇w L_val stopped after {iterations} iterations at relative residual "
-            f"{residual:.2e} > tol={tol:.1e}, so H⁻¹∇w L_val, and with it the hypergradient, is inexact (relative "
-            f"error up to cond(H) times the residual): {advice}.",
+            f"{who}: the {solver} solve of H x = ∇w L_val stopped after {its} at relative residual {residual:.2e} > "
+            f"tol={tol:.1e}, so H⁻¹∇w L_val, and with it the hypergradient, is inexact (relative error up to "
+            f"cond(H) times the residual): {advice}.",
             ImplicitWarning, stacklevel=stacklevel)
     return _Solve(x, iterations, residual, converged, status)
 
@@ -367,7 +368,7 @@ def newton_minimize(train_loss: Callable[[Any, Any], Any], w0: Any, hparams: Any
     W = _Flat(w0)
     w = W.ravel(w0)
     loss_and_grad = tinyad.value_and_grad(train_loss)
-    g0 = None
+    g0, gnorm = None, math.nan
     for _ in range(maxiter):
         loss, g = loss_and_grad(W.unravel(w), hparams)
         _check_scalar(loss, "train_loss")
