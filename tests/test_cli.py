@@ -23,6 +23,7 @@ OPTIONS = {
     "stack": ["--steps", "--plot"],
     "reversible": ["--T", "--meta-steps", "--distil-meta-steps", "--plot"],
     "fluid": ["--size", "--steps", "--iterations", "--plot", "--no-plot"],
+    "implicit": ["--outer-steps", "--lam0", "--outer-lr", "--solver", "--tol", "--plot"],
 }
 
 

@@ -7,6 +7,7 @@ DEMOS = {
     "stack": "tinyad.demos.stack",
     "reversible": "tinyad.demos.reversible",
     "fluid": "tinyad.demos.fluid",
+    "implicit": "tinyad.demos.implicit",
 }
 
 # One line each for ``tinyad demo --help``, kept here so listing the demos imports none of them.
@@ -17,4 +18,5 @@ SUMMARIES = {
     "stack": "stacks of hyperoptimizers: sensitivity to the initial learning rate shrinks with height",
     "reversible": "exactly reversible learning: a learned learning-rate schedule and distilled images",
     "fluid": "optimise a fluid's initial velocity so the smoke ends up in a target shape",
+    "implicit": "implicit differentiation: one L2 strength per pixel of a digits classifier (64 hyperparameters)",
 }
