@@ -18,6 +18,8 @@ from . import numpy, ops  # noqa: F401 - fill the registry of built-in primitive
 from ._version import __version__ as __version__  # one source: tinyad/_version.py
 from .core import (
     REGISTRY,
+    CapturedBoxError,
+    ConcretizationError,
     Dual,
     LeakedBoxError,
     NonDifferentiableError,
@@ -28,6 +30,7 @@ from .core import (
     hvp,
     jacfwd,
     jacrev,
+    jit,
     jvp,
     linearize,
     primitive,
@@ -55,8 +58,8 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Dual", "LeakedBoxError", "NonDifferentiableError", "Primitive", "REGISTRY", "Var", "grad", "hessian", "hvp",
-    "jacfwd", "jacrev", "jvp", "linearize", "primitive", "register_dataclass", "register_pytree_node",
-    "stop_gradient", "tree", "tree_flatten", "tree_leaves", "tree_map", "tree_structure", "tree_unflatten",
-    "value_and_grad", "vjp",
+    "CapturedBoxError", "ConcretizationError", "Dual", "LeakedBoxError", "NonDifferentiableError", "Primitive",
+    "REGISTRY", "Var", "grad", "hessian", "hvp", "jacfwd", "jacrev", "jit", "jvp", "linearize", "primitive",
+    "register_dataclass", "register_pytree_node", "stop_gradient", "tree", "tree_flatten", "tree_leaves",
+    "tree_map", "tree_structure", "tree_unflatten", "value_and_grad", "vjp",
 ]

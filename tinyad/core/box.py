@@ -19,11 +19,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .primitive import REGISTRY
+from .primitive import REGISTRY, dtype_of, shape_of
 from .trace import Box, innermost, strip
 
 # "mean" -> tinyad.numpy.mean, "linalg.norm" -> tinyad.numpy.linalg.norm, ...: filled by tinyad.numpy.
 NUMPY_API: dict[str, Callable] = {}
+_ROUTING: set = set()  # the tinyad.numpy functions NumPy's own are being routed to right now
 
 _SILENT_CONSTANT = (
     "Converting a tinyad {kind} to a plain number would silently drop its derivative. "
@@ -65,7 +66,7 @@ class ArrayBox(Box):
     # ---- shape queries --------------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return np.shape(innermost(self))
+        return shape_of(innermost(self))
 
     @property
     def ndim(self) -> int:
@@ -77,7 +78,7 @@ class ArrayBox(Box):
 
     @property
     def dtype(self) -> np.dtype:
-        return np.result_type(innermost(self))
+        return dtype_of(self)
 
     def __len__(self) -> int:
         if not self.shape:
@@ -202,10 +203,15 @@ class ArrayBox(Box):
         sub = func.__module__.split(".")[1] if func.__module__.startswith(("numpy.fft", "numpy.linalg")) else ""
         key = f"{sub}.{func.__name__}" if sub else func.__name__
         fn = NUMPY_API.get(key)
-        if fn is None:
+        if fn is None or fn in _ROUTING:
+            what = "has no differentiable" if fn is None else "cannot compute, on this value, a differentiable"
             raise TypeError(
-                f"numpy.{key} was called on a tinyad {type(self).__name__}, and tinyad.numpy has no "
-                f"differentiable {func.__name__}. Use the tinyad.numpy operations (see docs/numpy.md), or "
+                f"numpy.{key} was called on a tinyad {type(self).__name__}, and tinyad.numpy {what} "
+                f"{func.__name__}. Use the tinyad.numpy operations (see docs/numpy.md), or "
                 "tinyad.stop_gradient(x) if the value is meant to be a constant."
             )
-        return fn(*args, **kwargs)
+        _ROUTING.add(fn)  # a tinyad.numpy function that hands the box back to NumPy must not loop
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _ROUTING.discard(fn)

@@ -50,8 +50,8 @@ def check_output(out: Any, f: Callable, transform: str) -> None:
                         "return the value to differentiate (a float or an array).")
     for leaf in flatten(out)[0]:
         x = innermost(leaf)
-        ok = isinstance(x, (float, complex, np.floating, np.complexfloating)) or (
-            isinstance(x, np.ndarray) and x.dtype.kind in "fc")
+        dt = getattr(x, "dtype", None)  # arrays, NumPy scalars, and the staged values of tinyad.jit
+        ok = isinstance(x, (float, complex)) or (isinstance(dt, np.dtype) and dt.kind in "fc")
         if not ok:
             what = f"an array of dtype {x.dtype}" if isinstance(x, np.ndarray) else f"{type(x).__name__} {x!r:.40}"
             raise TypeError(f"{transform}: {name_of(f)} returned {what}; a differentiated function must return "

@@ -60,6 +60,7 @@ class Primitive:
         self.vjps: tuple = ()
         self.jvp_batched: tuple = ()
         self.variadic: tuple | None = None  # (vjp maker, jvp maker) for any number of operands
+        self.scalar: str | None = None  # elementwise: the op on scalars, for fused kernels ("{0} + {1}")
 
     # ---- defining rules -------------------------------------------------------------------------
     def defjvp(self, *rules: Rule | None) -> "Primitive":
@@ -98,6 +99,8 @@ class Primitive:
         self.jvps = self.vjps = rules
         return self
 
+    joint_vjp = None  # a call of a jitted function: one VJP for all inputs, ``joint_vjp(g, ans, args)``
+
     # ---- reading rules --------------------------------------------------------------------------
     @property
     def arity(self) -> int | None:
@@ -128,12 +131,20 @@ class Primitive:
                 nested = True
         if nested and top is None and any(holds_box(a) for a in args):
             return self(*[stack_nested(a) for a in args], **kwargs)
+        staging = STAGING.trace
         if top is None:
+            if staging is not None and holds_box(tuple(kwargs.values())):  # a staged index (x[i], i traced)
+                return staging.process(self, args, kwargs)
             return self.apply_plain(args, kwargs)
         if not top._trace.live:
             raise leaked_error(top, f"tinyad.numpy.{self.name}")
+        if staging is not None and 0 < top._trace.id < STAGING.floor:
+            raise STAGING.captured(top, self)
         if self.nondiff:
-            return self.impl(*[strip(a) for a in args], **kwargs)
+            values = [strip(a) for a in args]
+            if staging is not None and any(isinstance(v, Box) for v in values):  # staged: the result is traced too
+                return staging.process(self, values, kwargs)
+            return self.impl(*values, **kwargs)
         return top._trace.process(self, args, kwargs)
 
     def apply_plain(self, args: tuple | list, kwargs: dict) -> Any:
@@ -169,6 +180,19 @@ def stack_nested(x: Any) -> Any:
     parts = [stack_nested(e) for e in x]
     reshape, concatenate = REGISTRY["reshape"], REGISTRY["concatenate"]
     return concatenate(*[reshape(p, shape=(1,) + shape_of(p)) for p in parts], axis=0)
+
+
+class _Staging:
+    """What the dispatch needs to know while ``tinyad.jit`` traces a function (``tinyad.core.staging`` sets
+    it): the active staging trace, the first trace id that belongs to the traced function (a box of an
+    older trace is a value captured from outside it), and how to say so."""
+
+    trace: Any = None
+    floor = 0
+    captured: Callable = None  # type: ignore[assignment]
+
+
+STAGING = _Staging()
 
 
 def _times_partial(d: Callable | float | None) -> Rule | None:
@@ -223,7 +247,7 @@ def numpy_scalars(args: list) -> list:
     if not any(type(a) in _PY_NUMBERS for a in args):
         return args
     try:
-        dt = _np.result_type(*[innermost(a) for a in args])
+        dt = _np.result_type(*[a if type(a) in _PY_NUMBERS else dtype_of(a) for a in args])
     except TypeError:  # an argument NumPy cannot type (the op itself will say what is wrong)
         return args
     if dt.kind not in "fc":
@@ -243,6 +267,13 @@ def ndim_of(x: Any) -> int:
     return len(shape_of(x))
 
 
+def dtype_of(x: Any) -> _np.dtype:
+    """The dtype of the number under any boxes (a staged value knows its dtype without a value)."""
+    x = innermost(x)
+    dt = getattr(x, "dtype", None)
+    return dt if isinstance(dt, _np.dtype) else _np.result_type(x)
+
+
 def is_complex(x: Any) -> bool:
     """Whether the number under any boxes is complex (exact-type checks first: the common case is real)."""
     t = type(x)
@@ -250,7 +281,6 @@ def is_complex(x: Any) -> bool:
         return x.dtype.kind == "c"
     if t is float or t is _np.float64:
         return False
-    while isinstance(x, Box):
-        x = x._inner()
+    x = innermost(x)
     dt = getattr(x, "dtype", None)
     return dt.kind == "c" if dt is not None else isinstance(x, complex)

@@ -98,18 +98,35 @@ def backward(tape: list, seeds: list[tuple[Var, Any]], inputs: list[Var]) -> lis
                 continue
             node._ct = None
             prim, args, kwargs = node._prim, node._args, node._kwargs
+            if prim.joint_vjp is not None:  # a jitted call: one staged VJP gives every input's cotangent
+                cts = prim.joint_vjp(g, node._value, args)
+                for (i, parent), c in zip(node._parents, cts):
+                    _accumulate(parent, cast_like(real_if_real(c, args[i]), args[i]))
+                continue
             for i, parent in node._parents:
                 c = prim.vjp_rule(i)(g, node._value, *args, **kwargs)
+                if type(c) is tuple:  # an output of a jitted call: its slot of the call's cotangents
+                    _accumulate(parent, c)
+                    continue
                 if prim.elementwise:
                     c = unbroadcast(c, shape_of(args[i]))
-                c = cast_like(real_if_real(c, args[i]), args[i])
-                parent._ct = c if parent._ct is None else add(parent._ct, c)
+                _accumulate(parent, cast_like(real_if_real(c, args[i]), args[i]))
         return [v._ct for v in inputs]
     finally:  # leave no cotangent behind, even if a rule raised
         for v in inputs:
             v._ct = None
         for node in tape:
             node._ct = None
+
+
+def _accumulate(node: Var, c: Any) -> None:
+    """Add cotangent ``c`` into ``node``'s (a jitted call's node gathers one per output, as a tuple)."""
+    if node._ct is None:
+        node._ct = c
+    elif type(c) is tuple:
+        node._ct = tuple(b if a is None else a if b is None else add(a, b) for a, b in zip(node._ct, c))
+    else:
+        node._ct = add(node._ct, c)
 
 
 def transposed_jvps(prim: Primitive) -> tuple[Rule, ...]:

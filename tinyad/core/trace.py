@@ -51,9 +51,13 @@ def opened(trace: Trace) -> Iterator[Trace]:
 
 
 class Box:
-    """Base of every tinyad box (forward ``Dual`` and reverse ``Var``): a value tagged with a trace."""
+    """Base of every tinyad box (forward ``Dual`` and reverse ``Var``): a value tagged with a trace.
+
+    A staged value of ``tinyad.jit`` is a box too, but the bottom one: it stands for an array and wraps
+    nothing (``wraps = False``), so peeling stops there."""
 
     __slots__ = ("_trace",)
+    wraps = True
 
     @property
     def trace(self) -> Trace:
@@ -76,8 +80,9 @@ def leaked_error(box: Box, where: str) -> LeakedBoxError:
 
 
 def strip(x: Any) -> Any:
-    """Remove every level of boxing: the plain float/ndarray underneath (a constant for every trace)."""
-    while isinstance(x, Box):
+    """Remove every level of boxing: the plain float/ndarray underneath (a constant for every trace), or
+    the staged value standing for it while ``tinyad.jit`` traces a function."""
+    while isinstance(x, Box) and x.wraps:
         if not x._trace.live:
             raise leaked_error(x, "stop_gradient/strip")
         x = x._inner()
@@ -85,7 +90,8 @@ def strip(x: Any) -> Any:
 
 
 def innermost(x: Any) -> Any:
-    """The plain number under every box, without liveness checks: for shape queries, printing, ``bool``."""
-    while isinstance(x, Box):
+    """The plain number under every box (or the staged value), without liveness checks: for shape queries,
+    printing, ``bool``."""
+    while isinstance(x, Box) and x.wraps:
         x = x._inner()
     return x

@@ -14,9 +14,9 @@ import numpy as np
 
 from .checks import ArgNums, argnums_tuple, check_differentiable, check_output, name_of, split_aux
 from .forward import Dual, ForwardTrace
-from .primitive import shape_of
+from .primitive import dtype_of, shape_of
 from .reverse import ReverseTrace, Var, backward
-from .trace import Box, innermost, opened
+from .trace import Box, opened
 from .tree import flatten, mismatch, tree_map
 from .vspace import float_dtype, getitem, reshape, stack, transpose
 
@@ -112,7 +112,7 @@ def value_and_grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> 
                 f"{'an array of shape ' + str(shape_of(out)) if not isinstance(out, (tuple, list, dict)) else 'a ' + type(out).__name__}. "  # noqa: E501
                 "Use tinyad.jacrev (or tinyad.jacfwd) for the Jacobian of a vector output, or reduce the "
                 "output first (e.g. .sum()).")
-        dt = np.result_type(innermost(out))
+        dt = dtype_of(out)
         if dt.kind != "f":
             raise TypeError(f"grad requires a real floating-point output; {name_of(f)} returned dtype {dt}")
         grads = pullback(np.ones((), dtype=dt))

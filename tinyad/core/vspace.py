@@ -18,8 +18,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .primitive import builtin, ndim_of, shape_of
-from .trace import Box, innermost
+from .primitive import builtin, dtype_of, ndim_of, shape_of
+from .trace import innermost
 
 
 def normalize_axes(axis: Any, nd: int) -> tuple:
@@ -41,6 +41,7 @@ def normalize_axes(axis: Any, nd: int) -> tuple:
 
 # ---- add, and the real part of a cotangent --------------------------------------------------------------
 add = builtin(np.add, "add", elementwise=True).def_partials(1, 1)
+add.scalar = "({0} + {1})"  # for fused kernels (tinyad.core.fusion)
 
 # real: C -> R. With JAX's convention (a cotangent c of z means dL = Re(sum(c dz))) the cotangent of z
 # for a real output cotangent g is g itself.
@@ -71,9 +72,7 @@ def _complex(x: Any) -> bool:
 def float_dtype(x: Any) -> np.dtype:
     """The dtype derivatives of ``x`` take: its own if floating or complex (float32 stays float32), else
     float64 (Python floats and integers)."""
-    dt = getattr(x, "dtype", None)
-    if dt is None or isinstance(x, Box):
-        dt = np.result_type(innermost(x))
+    dt = x.dtype if type(x) is np.ndarray else dtype_of(x)
     return dt if dt.kind in "fc" else np.dtype(np.float64)
 
 

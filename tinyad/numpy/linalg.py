@@ -11,12 +11,12 @@ from typing import Any as _Any
 
 import numpy as _np
 
-from ..core.trace import strip as _strip
 from ..core.vspace import getitem as _getitem
 from ..core.vspace import sum as _sum
 from ..ops.elementwise import abs as _abs
 from ..ops.elementwise import sqrt as _sqrt
 from ..ops.linalg import cholesky, det, inv, pinv, solve  # noqa: F401
+from ..ops.linalg import det_sign as _det_sign
 from ..ops.linalg import eigh_packed as _eigh_packed
 from ..ops.linalg import logabsdet as _logabsdet
 from ..ops.structural import max as _max
@@ -26,7 +26,7 @@ LinAlgError = _np.linalg.LinAlgError
 
 def slogdet(a: _Any) -> tuple:
     """(sign, log|det a|): the sign is a constant; the log-determinant is differentiable."""
-    return _np.linalg.slogdet(_strip(a))[0], _logabsdet(a)
+    return _det_sign(a), _logabsdet(a)
 
 
 def eigh(a: _Any) -> tuple:

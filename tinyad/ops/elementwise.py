@@ -19,17 +19,22 @@ from ..core.vspace import add, real  # noqa: F401 - the engine's own elementwise
 from .nondiff import as_float, equal, greater, sign, trunc
 
 
-def _ew(impl, name: str, *partials):
-    return builtin(impl, name, elementwise=True).def_partials(*partials)
+def _ew(impl, name: str, *partials, scalar: str | None = None):
+    """An elementwise primitive from its partial derivatives; ``scalar``: the same op on scalars, in the
+    numba-compilable form fused kernels use (``tinyad.core.fusion``). Only arithmetic has one: NumPy's SIMD
+    exp/log/tanh are several times faster than a loop of scalar libm calls, so those are never fused."""
+    prim = builtin(impl, name, elementwise=True).def_partials(*partials)
+    prim.scalar = scalar
+    return prim
 
 
 # ---- arithmetic -------------------------------------------------------------------------------------
-subtract = _ew(np.subtract, "subtract", 1, -1)
-negative = _ew(np.negative, "negative", -1)
-multiply = _ew(np.multiply, "multiply", lambda ans, x, y: y, lambda ans, x, y: x)
-divide = _ew(np.divide, "divide", lambda ans, x, y: 1.0 / y, lambda ans, x, y: negative(ans) / y)
-square = _ew(np.square, "square", lambda ans, x: 2.0 * x)
-sqrt = _ew(np.sqrt, "sqrt", lambda ans, x: 0.5 / ans)
+subtract = _ew(np.subtract, "subtract", 1, -1, scalar="({0} - {1})")
+negative = _ew(np.negative, "negative", -1, scalar="(-{0})")
+multiply = _ew(np.multiply, "multiply", lambda ans, x, y: y, lambda ans, x, y: x, scalar="({0} * {1})")
+divide = _ew(np.divide, "divide", lambda ans, x, y: 1.0 / y, lambda ans, x, y: negative(ans) / y, scalar="({0} / {1})")
+square = _ew(np.square, "square", lambda ans, x: 2.0 * x, scalar="({0} * {0})")
+sqrt = _ew(np.sqrt, "sqrt", lambda ans, x: 0.5 / ans, scalar="np.sqrt({0})")
 power = _ew(
     np.power,
     "power",
@@ -53,14 +58,17 @@ abs = builtin(np.abs, "abs", elementwise=True)  # noqa: A001 - the NumPy name
 # derivatives need that.
 abs.defjvp(lambda g, ans, x: real(conj(x / ans) * g) if is_complex(x) else g * sign(x))
 abs.defvjp(lambda g, ans, x: g * conj(x / ans) if is_complex(x) else g * sign(x))
+abs.scalar = "abs({0})"
 
 
 def _pick(a, b):
     return as_float(greater(a, b)) + 0.5 * as_float(equal(a, b))
 
 
-maximum = _ew(np.maximum, "maximum", lambda ans, x, y: _pick(x, y), lambda ans, x, y: _pick(y, x))
-minimum = _ew(np.minimum, "minimum", lambda ans, x, y: _pick(y, x), lambda ans, x, y: _pick(x, y))
+maximum = _ew(np.maximum, "maximum", lambda ans, x, y: _pick(x, y), lambda ans, x, y: _pick(y, x),
+              scalar="({0} if {0} >= {1} or {0} != {0} else {1})")  # NaN propagates, as in NumPy
+minimum = _ew(np.minimum, "minimum", lambda ans, x, y: _pick(y, x), lambda ans, x, y: _pick(x, y),
+              scalar="({0} if {0} <= {1} or {0} != {0} else {1})")
 
 # where(cond, x, y): cond is a constant (tinyad.numpy.where strips it); x and y are selected elementwise.
 where = _ew(
@@ -69,6 +77,7 @@ where = _ew(
     None,
     lambda ans, c, x, y: as_float(c),
     lambda ans, c, x, y: 1.0 - as_float(c),
+    scalar="({1} if {0} else {2})",
 )
 
 # ---- more transcendental functions ------------------------------------------------------------------
@@ -76,8 +85,8 @@ tan = _ew(np.tan, "tan", lambda ans, x: 1.0 + square(ans))
 arcsin = _ew(np.arcsin, "arcsin", lambda ans, x: 1.0 / sqrt(1.0 - square(x)))
 arccos = _ew(np.arccos, "arccos", lambda ans, x: -1.0 / sqrt(1.0 - square(x)))
 arctan = _ew(np.arctan, "arctan", lambda ans, x: 1.0 / (1.0 + square(x)))
-arctan2 = _ew(np.arctan2, "arctan2",
-              lambda ans, y, x: x / (square(x) + square(y)), lambda ans, y, x: negative(y) / (square(x) + square(y)))
+arctan2 = _ew(np.arctan2, "arctan2", lambda ans, y, x: x / (square(x) + square(y)),
+              lambda ans, y, x: negative(y) / (square(x) + square(y)))
 sinh = _ew(np.sinh, "sinh", lambda ans, x: cosh(x))
 cosh = _ew(np.cosh, "cosh", lambda ans, x: sinh(x))
 arcsinh = _ew(np.arcsinh, "arcsinh", lambda ans, x: 1.0 / sqrt(square(x) + 1.0))
@@ -85,7 +94,7 @@ log2 = _ew(np.log2, "log2", lambda ans, x: 1.0 / (x * np.log(2.0)))
 log10 = _ew(np.log10, "log10", lambda ans, x: 1.0 / (x * np.log(10.0)))
 exp2 = _ew(np.exp2, "exp2", lambda ans, x: ans * np.log(2.0))
 expm1 = _ew(np.expm1, "expm1", lambda ans, x: ans + 1.0)
-reciprocal = _ew(np.reciprocal, "reciprocal", lambda ans, x: negative(square(ans)))
+reciprocal = _ew(np.reciprocal, "reciprocal", lambda ans, x: negative(square(ans)), scalar="(1.0 / {0})")
 hypot = _ew(np.hypot, "hypot", lambda ans, x, y: x / ans, lambda ans, x, y: y / ans)
 fmod = _ew(np.fmod, "fmod", lambda ans, x, y: 1.0, lambda ans, x, y: negative(trunc(x / y)))
 

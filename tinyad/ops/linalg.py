@@ -37,6 +37,13 @@ def _logabsdet(a):
     return np.linalg.slogdet(a)[1]
 
 
+def _det_sign(a):
+    return np.linalg.slogdet(a)[0]
+
+
+det_sign = builtin(_det_sign, "det_sign", nondiff=True)  # slogdet's sign: a constant (-1, 0, 1)
+
+
 logabsdet = _linalg(_logabsdet, "logabsdet", lambda g, ans, a: sum(_T(inv(a)) * g, axis=(-2, -1)))
 
 

@@ -6,32 +6,36 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.primitive import builtin, shape_of
+from ..core.vspace import astype_p
 
 
-def _nd(impl, name: str):
-    return builtin(impl, name, nondiff=True)
+def _nd(impl, name: str, scalar: str | None = None):
+    """A primitive with constant outputs; ``scalar``, for elementwise ones: the op on scalars, for fused kernels."""
+    prim = builtin(impl, name, nondiff=True)
+    prim.scalar = scalar
+    return prim
 
 
-equal = _nd(np.equal, "equal")
-not_equal = _nd(np.not_equal, "not_equal")
-less = _nd(np.less, "less")
-less_equal = _nd(np.less_equal, "less_equal")
-greater = _nd(np.greater, "greater")
-greater_equal = _nd(np.greater_equal, "greater_equal")
-sign = _nd(np.sign, "sign")
-floor = _nd(np.floor, "floor")
-ceil = _nd(np.ceil, "ceil")
+equal = _nd(np.equal, "equal", "({0} == {1})")
+not_equal = _nd(np.not_equal, "not_equal", "({0} != {1})")
+less = _nd(np.less, "less", "({0} < {1})")
+less_equal = _nd(np.less_equal, "less_equal", "({0} <= {1})")
+greater = _nd(np.greater, "greater", "({0} > {1})")
+greater_equal = _nd(np.greater_equal, "greater_equal", "({0} >= {1})")
+sign = _nd(np.sign, "sign", "np.sign({0})")
+floor = _nd(np.floor, "floor", "np.floor({0})")
+ceil = _nd(np.ceil, "ceil", "np.ceil({0})")
 round = _nd(np.round, "round")  # noqa: A001 - the NumPy name
 trunc = _nd(np.trunc, "trunc")
 rint = _nd(np.rint, "rint")
 mod = _nd(np.mod, "mod")  # on integers (index arithmetic); for floats the derivative is 1 a.e. — use fmod
 floor_divide = _nd(np.floor_divide, "floor_divide")
-isfinite = _nd(np.isfinite, "isfinite")
-isnan = _nd(np.isnan, "isnan")
+isfinite = _nd(np.isfinite, "isfinite", "np.isfinite({0})")
+isnan = _nd(np.isnan, "isnan", "np.isnan({0})")
 isinf = _nd(np.isinf, "isinf")
-logical_and = _nd(np.logical_and, "logical_and")
-logical_or = _nd(np.logical_or, "logical_or")
-logical_not = _nd(np.logical_not, "logical_not")
+logical_and = _nd(np.logical_and, "logical_and", "({0} and {1})")
+logical_or = _nd(np.logical_or, "logical_or", "({0} or {1})")
+logical_not = _nd(np.logical_not, "logical_not", "(not {0})")
 logical_xor = _nd(np.logical_xor, "logical_xor")
 
 argmax = _nd(np.argmax, "argmax")
@@ -65,5 +69,5 @@ ones_like = _nd(_ones_like, "ones_like")
 
 
 def as_float(mask):
-    """A boolean mask as 0.0/1.0 floats (a constant)."""
-    return np.asarray(mask, dtype=float)
+    """A boolean mask as 0.0/1.0 floats (a constant; a primitive, so that a traced mask stays traced)."""
+    return astype_p(mask, dtype=np.dtype(np.float64))

@@ -37,7 +37,7 @@ def _amax(x, axis=None, keepdims=False):
 def _argmax_weights(ans, x, axis, keepdims):
     """Where the maximum is attained, split evenly among ties (a constant)."""
     hit = as_float(equal(x, expand(ans, x, axis, keepdims)))
-    return hit / np.sum(hit, axis=axis, keepdims=True)
+    return hit / sum(hit, axis=axis, keepdims=True)
 
 
 max = builtin(_amax, "max")  # noqa: A001 - the NumPy name

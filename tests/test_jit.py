@@ -1,0 +1,273 @@
+"""tinyad.jit: compiled programs equal eager mode (1e-12 relative) over the primitive sweep, every nesting,
+training steps and online optimizers; clear refusals for what a traced function cannot do; the cache."""
+
+import gc
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinyad
+import tinyad.numpy as tnp
+from tinyad import hyper, nn, optim
+from tinyad.core import jitting as jit_module
+
+from .test_primitives import CASES
+
+RTOL = 1e-12
+REPLAYS = jit_module.FUSE_AFTER + 1  # staging, plain replays, then the fused program
+
+
+def close(a, b, rtol=RTOL, atol=1e-13):
+    for x, y in zip(tinyad.tree_leaves(a), tinyad.tree_leaves(b)):
+        np.testing.assert_allclose(x, y, rtol=rtol, atol=atol)
+
+
+def _random_like(x, rng):
+    r = rng.standard_normal(np.shape(x))
+    return r + 1j * rng.standard_normal(np.shape(x)) if np.iscomplexobj(x) else r
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@settings(max_examples=3, deadline=None)
+@given(data=st.data())
+def test_jit_equals_eager_on_every_primitive(name, data):
+    """Value, JVP (jit inside jvp, and jvp inside jit) and VJP (jit inside vjp), replayed until fused."""
+    args, fn = CASES[name](data)
+    rng = np.random.default_rng(0)
+    v = tuple(_random_like(a, rng) for a in args)
+    out = fn(*args)
+    u = _random_like(out, rng)
+    jf = tinyad.jit(fn)
+    jvp_inside = tinyad.jit(lambda *a: tinyad.jvp(fn, a, v)[1])
+    expect_t, expect_ct = tinyad.jvp(fn, args, v)[1], tinyad.vjp(fn, *args)[1](u)
+    for _ in range(REPLAYS):
+        close(jf(*args), out)
+        close(tinyad.jvp(jf, args, v)[1], expect_t, rtol=1e-10, atol=1e-12)
+        close(jvp_inside(*args), expect_t, rtol=1e-10, atol=1e-12)
+        close(tinyad.vjp(jf, *args)[1](u), expect_ct, rtol=1e-10, atol=1e-12)
+
+
+def f3(x):
+    return tnp.sum(tnp.sin(x) * tnp.exp(x[::-1] / 3.0)) + tnp.prod(x) ** 2
+
+
+@pytest.mark.parametrize("place", ["inner", "outer", "between", "hvp", "grad_inside"])
+def test_every_nesting_with_jit_anywhere(place):
+    x = np.array([0.3, -0.7, 1.1])
+    expected = tinyad.hessian(f3)(x)
+    variants = {
+        "inner": [lambda: tinyad.jacfwd(tinyad.jacrev(tinyad.jit(f3)))(x),
+                  lambda: tinyad.jacrev(tinyad.jacrev(tinyad.jit(f3)))(x),
+                  lambda: tinyad.jacfwd(tinyad.jacfwd(tinyad.jit(f3)))(x),
+                  lambda: tinyad.jacrev(tinyad.jacfwd(tinyad.jit(f3)))(x)],
+        "outer": [lambda: tinyad.jit(tinyad.hessian(f3))(x), lambda: tinyad.jit(tinyad.jacrev(tinyad.jacrev(f3)))(x)],
+        "between": [lambda: tinyad.jacfwd(tinyad.jit(tinyad.grad(f3)))(x),
+                    lambda: tinyad.jacrev(tinyad.jit(tinyad.jacfwd(f3)))(x)],
+        "hvp": [lambda: np.stack([tinyad.hvp(tinyad.jit(f3), x, e) for e in np.eye(3)])],
+        "grad_inside": [lambda: tinyad.jit(lambda a: tinyad.jacfwd(tinyad.grad(f3))(a))(x)],
+    }
+    for variant in variants[place]:
+        for _ in range(REPLAYS):
+            close(variant(), expected, rtol=1e-10, atol=1e-12)
+
+
+def mlp_loss(p, X, Y):
+    return nn.cross_entropy(nn.mlp(p, X), Y)
+
+
+def make_run(step_fn, T=6, width=7):
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((40, 5)), np.eye(3)[rng.integers(0, 3, 40)]
+    p0 = nn.init_mlp((5, width, 3), seed=1)
+
+    def run(h):
+        p, s = p0, optim.sgd(0.1, 0.9).init(p0)
+        for t in range(T):
+            sl = slice(10 * (t % 4), 10 * (t % 4) + 10)
+            p, s = step_fn(p, s, X[sl], Y[sl], h)
+        return mlp_loss(p, X, Y)
+
+    return run
+
+
+def train_step(p, s, X, Y, h):
+    opt = optim.sgd(h["lr"], h["momentum"], weight_decay=h["wd"])
+    return opt.update(tinyad.grad(mlp_loss)(p, X, Y), s, p)
+
+
+H0 = {"lr": 0.1, "momentum": 0.9, "wd": 1e-3}
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_hypergradients_through_a_jitted_training_step(mode):
+    eager = hyper.hypergrad(make_run(train_step), H0, mode=mode)
+    jitted = tinyad.jit(train_step)
+    for _ in range(2):
+        got = hyper.hypergrad(make_run(jitted), H0, mode=mode)
+        close(got, eager, rtol=1e-10, atol=1e-14)
+    assert jitted.traces <= 4  # the first step (plain state), the others; their VJPs in reverse mode
+
+
+def test_online_optimizers_and_stacks_jitted_whole():
+    rng = np.random.default_rng(3)
+    X, Y = rng.standard_normal((30, 5)), np.eye(3)[rng.integers(0, 3, 30)]
+    p0 = nn.init_mlp((5, 6, 3), seed=2)
+    for opt in (optim.sgd_hd(0.05, 1e-3), optim.adam_hd(0.01, 1e-4), optim.sgdn_hd(0.05, 1e-3, 0.8),
+                optim.stack(optim.sgd(0.05, 0.5), optim.sgd(1e-3)), optim.adam(0.01, weight_decay=1e-3)):
+        def step(p, s, Xb, Yb, opt=opt):
+            return opt.update(tinyad.grad(mlp_loss)(p, Xb, Yb), s, p)
+
+        jstep = tinyad.jit(step, static_argnames="opt")
+        pe, se = p0, opt.init(p0)
+        pj, sj = p0, opt.init(p0)
+        for t in range(6):
+            sl = slice(5 * t, 5 * t + 5)
+            pe, se = step(pe, se, X[sl], Y[sl])
+            pj, sj = jstep(pj, sj, X[sl], Y[sl])
+            close(pj, pe)
+            close(optim.hyperparams_in_use(opt, sj), optim.hyperparams_in_use(opt, se))
+
+
+# ---- what a traced function cannot do, said clearly -------------------------------------------------------
+@pytest.mark.parametrize("body, word", [
+    (lambda x: x * 2.0 if tnp.sum(x) > 0 else x, "bool()"),
+    (lambda x: x * float(tnp.sum(x)), "converting it"),
+    (lambda x: x * tnp.sum(x).item(), "converting it"),
+    (lambda x: x[: int(tnp.sum(x))], "converting it"),
+    (lambda x: tnp.sum(x[: tnp.argmax(x)]), "slice bound"),
+])
+def test_python_control_flow_on_traced_values_is_refused(body, word):
+    f = tinyad.jit(body)
+    with pytest.raises(tinyad.ConcretizationError, match=word) as info:
+        f(np.array([1.0, 2.0, 3.0]))
+    assert "tnp.where" in str(info.value) or "static" in str(info.value)
+    with pytest.raises(tinyad.ConcretizationError):  # inside a differentiation too
+        tinyad.grad(lambda x: tnp.sum(f(x)))(np.array([1.0, 2.0, 3.0]))
+
+
+def test_where_instead_of_if_and_static_arguments_for_python_numbers():
+    f = tinyad.jit(lambda x: tnp.where(x > 0, x * 2.0, -x))
+    np.testing.assert_array_equal(f(np.array([-1.0, 2.0])), [1.0, 4.0])
+    np.testing.assert_array_equal(f(np.array([3.0, -4.0])), [6.0, 4.0])
+    g = tinyad.jit(lambda x, n: x[:n] * 2.0, static_argnums=1)
+    np.testing.assert_array_equal(g(np.arange(4.0), 2), [0.0, 2.0])
+    np.testing.assert_array_equal(g(np.arange(4.0), 3), [0.0, 2.0, 4.0])
+    assert g.traces == 2
+
+
+def test_a_box_captured_from_outside_is_refused_never_silently_wrong():
+    def run(lr):
+        step = tinyad.jit(lambda w: w - lr * w)  # lr: a Dual of the enclosing jvp, captured by the closure
+        return step(np.ones(2))
+
+    with pytest.raises(tinyad.CapturedBoxError, match="Pass it to the jitted function as an argument"):
+        tinyad.jvp(run, (0.1,), (1.0,))
+
+    def run_passed(lr):
+        step = tinyad.jit(lambda w, lr_: w - lr_ * w)
+        return step(np.ones(2), lr)
+
+    np.testing.assert_allclose(tinyad.jvp(run_passed, (0.1,), (1.0,))[1], [-1.0, -1.0])
+
+    def run_optimizer_outside(lr):
+        opt = optim.sgd(lr)  # holds the Dual
+        step = tinyad.jit(lambda p, s, g: opt.update(g, s, p))
+        p = {"w": np.ones(2)}
+        return step(p, opt.init(p), {"w": np.ones(2)})[0]["w"]
+
+    with pytest.raises(tinyad.CapturedBoxError):
+        tinyad.jvp(run_optimizer_outside, (0.1,), (1.0,))
+
+
+def test_a_staged_value_kept_past_its_trace_is_a_leak():
+    kept = []
+
+    def f(x):
+        kept.append(x * 2.0)
+        return x + 1.0
+
+    tinyad.jit(f)(np.ones(2))
+    with pytest.raises(tinyad.LeakedBoxError):
+        tnp.sin(kept[0])
+
+
+# ---- signatures and the cache ------------------------------------------------------------------------------
+def test_signatures_shapes_dtypes_pytrees_statics_and_a_bounded_cache():
+    calls = []
+
+    def f(p, scale, label="x"):
+        calls.append(label)
+        return {"y": p["a"] * scale, "b": tnp.sum(p["b"])}
+
+    jf = tinyad.jit(f, cache_size=3)
+    p = {"a": np.ones(3), "b": np.ones(2)}
+    for s in (1.0, 2.0, 3.5):  # a new float value replays the same program
+        np.testing.assert_allclose(jf(p, s)["y"], s)
+    assert len(calls) == 1
+    jf({"b": np.ones(2), "a": np.ones(3)}, 1.0)  # the same structure (dict keys sorted)
+    assert len(calls) == 1
+    jf(p, 1.0, label="other")  # a static argument: part of the signature
+    jf({"a": np.ones(4), "b": np.ones(2)}, 1.0)  # another shape
+    jf({"a": np.ones(3, np.float32), "b": np.ones(2)}, 1.0)  # another dtype
+    assert len(calls) == 4 and len(jf._cache) == 3  # least recently used first out
+    with pytest.raises(TypeError, match="must be hashable"):
+        jf(p, 1.0, label={"a set is not hashable"})
+
+
+def test_python_scalars_stay_weak_and_float32_stays_float32():
+    f = tinyad.jit(lambda x, s: x * s + 1.0)
+    x = np.ones(3, np.float32)
+    for _ in range(REPLAYS):
+        assert f(x, 0.5).dtype == np.float32
+    assert tinyad.grad(lambda a: tnp.sum(f(a, 2.0)))(x).dtype == np.float32
+
+
+def test_turning_it_off():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return x * 2.0
+
+    jf = tinyad.jit(f)
+    try:
+        jit_module.enabled(False)
+        jf(np.ones(2))
+        jf(np.ones(2))
+        assert len(calls) == 2 and jf.traces == 0
+    finally:
+        jit_module.enabled(True)
+    jf(np.ones(2))
+    jf(np.ones(2))
+    assert len(calls) == 3
+
+
+def test_replays_reuse_the_program_and_fusion_kicks_in():
+    def f(x, y):
+        return tnp.sum((x * y + 1.0) * (x - y) / 3.0)
+
+    jf = tinyad.jit(tinyad.grad(f, argnums=(0, 1)))
+    x, y = np.linspace(0, 1, 50), np.linspace(1, 2, 50)
+    expected = tinyad.grad(f, argnums=(0, 1))(x, y)
+    for _ in range(REPLAYS + 1):
+        close(jf(x, y), expected)
+    assert "fused" in repr([e for e in jf._cache.values()][0].run.__globals__.values())
+    assert jf.traces == 1
+
+
+def test_memory_of_a_jitted_forward_hypergradient_does_not_grow_with_the_run():
+    import tracemalloc
+
+    jitted = tinyad.jit(train_step)
+    peaks = []
+    for T in (5, 60):
+        run = make_run(jitted, T, width=3000)  # arrays large next to CPython's free lists (bounded)
+        hyper.hypergrad(run, H0)
+        gc.collect()
+        tracemalloc.start()
+        hyper.hypergrad(run, H0)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < 1.1 * peaks[0], peaks

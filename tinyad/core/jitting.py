@@ -1,0 +1,363 @@
+"""``tinyad.jit``: trace a function once per input signature, then replay the recorded program.
+
+The signature of a call is its argument structure, the shape and dtype of each array, the value of each
+static argument, and the nesting of the boxes that come in: which leaves are Duals (with how many tangent
+directions) or Vars, of which enclosing traces in which order. The first call with a signature stages the
+function (``staging``) into a flat program of plain-array primitives and compiles it (``program``); later
+calls replay it: no boxes, no dispatch, no rule lookups.
+
+Boxes of enclosing traces are handled one trace at a time, from the newest, the way the dispatch peels a
+primitive's arguments:
+
+* a forward trace (``jvp``, ``jacfwd``, ``hyper.hypergrad``): the jitted function's JVP is itself staged —
+  primals and tangents go in as plain arrays, and the outputs are rebuilt as Duals of that trace;
+* a reverse trace (``grad``, ``vjp``): the whole call becomes one node on that trace's tape, whose outputs
+  are Vars of it; its VJP, needed only if the backward pass reaches it, is a staged program too.
+
+So ``jit`` composes with every transform in both orders, and higher derivatives of a jitted function are
+jitted functions as well.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections import OrderedDict
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .checks import name_of
+from .forward import Dual, ForwardTrace
+from .fusion import fuse
+from .primitive import Primitive, shape_of
+from .program import simplify, to_python
+from .reverse import ReverseTrace, Var, backward
+from .staging import ConcretizationError, Program, Staged, stage
+from .trace import Box, leaked_error, opened
+from .tree import flatten
+
+__all__ = ["jit", "Jitted", "ConcretizationError", "enabled"]
+
+_ENABLED = os.environ.get("TINYAD_JIT", "1").strip().lower() not in ("0", "false", "no", "off")
+CACHE_SIZE = 64
+
+
+def enabled(value: bool | None = None) -> bool:
+    """Whether ``tinyad.jit`` compiles (True, the default) or calls functions eagerly; pass a bool to set it.
+    The environment variable ``TINYAD_JIT=0`` turns it off for a whole process."""
+    global _ENABLED
+    if value is not None:
+        _ENABLED = bool(value)
+    return _ENABLED
+
+
+_DYNAMIC = (float, int, complex, bool, np.ndarray, np.generic)
+
+
+def _is_dynamic(x: Any) -> bool:
+    return isinstance(x, _DYNAMIC) or isinstance(x, Box)
+
+
+class Jitted:
+    """A function compiled by :func:`jit` (call it like the function; ``.cache_size`` tells how many
+    signatures it has compiled; ``.lower(*args)`` gives the program's Python source, for the curious)."""
+
+    def __init__(self, fn: Callable, static_argnums: Sequence[int] = (), static_argnames: Sequence[str] = (),
+                 cache_size: int = CACHE_SIZE) -> None:
+        self.fn = fn
+        self.static_argnums = tuple(static_argnums)
+        self.static_argnames = tuple(static_argnames)
+        self.cache_size = cache_size
+        self._cache: OrderedDict = OrderedDict()
+        self.traces = 0  # how many times the function was staged
+        self.__name__ = f"jit({name_of(fn)})"
+        self.__doc__ = getattr(fn, "__doc__", None)
+        self.__wrapped__ = fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not _ENABLED:
+            return self.fn(*args, **kwargs)
+        statics = tuple(args[i] if i < len(args) else None for i in self.static_argnums)
+        dyn_args = tuple(None if i in self.static_argnums else a for i, a in enumerate(args))
+        static_kw = tuple((k, kwargs[k]) for k in self.static_argnames if k in kwargs)
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        leaves, treedef = flatten((dyn_args, dyn_kwargs))
+        dynamic = [i for i, x in enumerate(leaves) if _is_dynamic(x)]
+        values = [leaves[i] for i in dynamic]
+        if any(isinstance(_bottom(x), Staged) for x in values):  # jit inside a function being staged: inline
+            return self.fn(*args, **kwargs)
+        static_leaves = tuple(leaves[i] if i not in dynamic else None for i in range(len(leaves)))
+        try:
+            key = (treedef, static_leaves, statics, static_kw)
+            hash(key)
+        except TypeError:
+            bad = [x for x in static_leaves + statics if not _hashable(x)]
+            raise TypeError(f"{self.__name__}: a non-array argument must be hashable, since its value is part of "
+                            f"the compiled program's signature; got {type(bad[0]).__name__} {bad[0]!r:.60}. Pass "
+                            "arrays (or floats) for values that change, and hashable objects for static ones."
+                            ) from None
+
+        def flat_fn(*dyn_values: Any) -> list:
+            full = list(static_leaves)
+            for i, v in zip(dynamic, dyn_values):
+                full[i] = v
+            (a, kw) = treedef.unflatten(full)
+            a = tuple(statics[self.static_argnums.index(i)] if i in self.static_argnums else x
+                      for i, x in enumerate(a)) + tuple(s for i, s in zip(self.static_argnums, statics) if i >= len(a))
+            out = self.fn(*a, **{**kw, **dict(static_kw)})
+            out_leaves, out_def = flatten(out)
+            return [out_def, *out_leaves]
+
+        out = _call(self, flat_fn, values, key)
+        return out[0].unflatten(out[1:])
+
+    def source(self) -> str:
+        """The Python source of the most recently compiled program (after peeling boxes), for the curious."""
+        return next(reversed(self._cache.values())).source if self._cache else ""
+
+    def _compiled(self, key: Any) -> Any:
+        entry = self._cache.get(key)
+        if entry is not None:
+            self._cache.move_to_end(key)
+        return entry
+
+    def _store(self, key: Any, entry: Any) -> None:
+        self._cache[key] = entry
+        self.traces += 1
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+            if self.traces > 4 * self.cache_size:
+                warnings.warn(f"{self.__name__} keeps being traced for new signatures ({self.traces} so far, "
+                              f"{self.cache_size} kept): an argument that changes every call is probably static "
+                              "(a Python object, or a number in static_argnums) where it should be an array.",
+                              RuntimeWarning, stacklevel=4)
+
+
+def jit(fn: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = (), cache_size: int = CACHE_SIZE) -> Any:
+    """Compile ``fn`` for each input signature, like ``jax.jit``; usable as a decorator.
+
+    Arrays, NumPy scalars and Python numbers are *dynamic* (a new value replays the same program); any other
+    argument (strings, None, objects) is *static*: its value is part of the signature. ``static_argnums`` /
+    ``static_argnames`` make numbers static too (for Python control flow on them). Up to ``cache_size``
+    signatures are kept (least recently used first out). See docs/jit.md for what a traced function may do.
+    """
+    if fn is None:
+        return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames, cache_size=cache_size)
+    if isinstance(fn, Jitted):
+        return fn
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    return Jitted(fn, nums, names, cache_size)
+
+
+# ---- signatures -----------------------------------------------------------------------------------------
+def _bottom(x: Any) -> Any:
+    while isinstance(x, Box) and x.wraps:
+        x = x._inner()
+    return x
+
+
+def _has_trace(x: Any, t: Any) -> bool:
+    while isinstance(x, Box) and x.wraps:
+        if x._trace is t:
+            return True
+        x = x._inner()
+    return False
+
+
+def _hashable(x: Any) -> bool:
+    try:
+        hash(x)
+        return True
+    except TypeError:
+        return False
+
+
+def _signature(x: Any, traces: list) -> tuple:
+    """What of a dynamic leaf the compiled program depends on (traces as objects, replaced by positions)."""
+    t = type(x)
+    if t is np.ndarray:
+        return ("a", x.shape, x.dtype.str)
+    if t is Dual:
+        if x._trace not in traces:
+            traces.append(x._trace)
+        return ("D", x._trace, x._trace.k, _signature(x._primal, traces), _signature(x._tangent, traces))
+    if t is Var:
+        if x._trace not in traces:
+            traces.append(x._trace)
+        return ("V", x._trace, _signature(x._value, traces))
+    if isinstance(x, np.generic):
+        return ("g", x.dtype.str)
+    if t in (float, int, complex, bool):
+        return ("p", t)  # a Python number stays one (NumPy's promotion treats it as weak)
+    raise TypeError(f"tinyad.jit cannot take a {t.__name__} as a dynamic argument")
+
+
+def _positions(sig: tuple, position: dict) -> tuple:
+    """``sig`` with each trace replaced by its rank among the call's traces (oldest first)."""
+    kind = sig[0]
+    if kind == "D":
+        return ("D", position[sig[1]], sig[2], _positions(sig[3], position), _positions(sig[4], position))
+    if kind == "V":
+        return ("V", position[sig[1]], _positions(sig[2], position))
+    return sig
+
+
+# ---- peeling the enclosing traces, newest first ---------------------------------------------------------
+def _call(jitted: Jitted, fn: Callable, values: list, key: Any) -> list:
+    """``fn(*values)`` -> [head, *out leaves], compiled for the signature of ``values`` under ``key``."""
+    traces: list = []
+    sigs = tuple(_signature(x, traces) for x in values)
+    traces.sort(key=lambda t: t.id)
+    for t in traces:
+        if not t.live:
+            raise leaked_error(next(x for x in values if _has_trace(x, t)), jitted.__name__)
+    position = {t: i for i, t in enumerate(traces)}
+    return _run(jitted, fn, values, traces, (key, tuple(_positions(s, position) for s in sigs)))
+
+
+def _run(jitted: Jitted, fn: Callable, values: list, traces: list, key: Any) -> list:
+    """``fn(*values)`` -> [out treedef, *out leaves], with the boxes of ``traces`` (oldest first) peeled."""
+    if not traces:
+        return _plain(jitted, fn, values, key)
+    top = traces[-1]
+    if isinstance(top, ForwardTrace):
+        return _through_forward(jitted, fn, values, traces, key)
+    if isinstance(top, ReverseTrace):
+        return _through_reverse(jitted, fn, values, traces, key)
+    raise TypeError(f"tinyad.jit cannot take boxes of {top!r}")
+
+
+def _through_forward(jitted: Jitted, fn: Callable, values: list, traces: list, key: Any) -> list:
+    """Stage the JVP: primals and tangents of the top trace go in as values of the traces below it."""
+    top = traces[-1]
+    mine = [i for i, x in enumerate(values) if type(x) is Dual and x._trace is top]
+    primals = [x._primal if i in mine else x for i, x in enumerate(values)]
+    tangents = [values[i]._tangent for i in mine]
+    n, k = len(values), top.k
+
+    def jvp_fn(*xs: Any) -> list:
+        trace = ForwardTrace(k)
+        inputs = list(xs[:n])
+        for i, t in zip(mine, xs[n:]):
+            inputs[i] = Dual(inputs[i], t, trace)
+        with opened(trace):
+            out = fn(*inputs)
+        treedef, leaves = out[0], out[1:]
+        prim_out = [x._primal if type(x) is Dual and x._trace is trace else x for x in leaves]
+        has_tangent = [type(x) is Dual and x._trace is trace for x in leaves]
+        tan_out = [x._tangent for x, h in zip(leaves, has_tangent) if h]
+        return [(treedef, has_tangent), *prim_out, *tan_out]
+
+    out = _run(jitted, jvp_fn, primals + tangents, traces[:-1], (key, "jvp", len(traces)))
+    (treedef, has_tangent), rest = out[0], out[1:]
+    prim_out, tan_out = rest[:len(has_tangent)], iter(rest[len(has_tangent):])
+    leaves = [Dual(p, next(tan_out), top) if h else p for p, h in zip(prim_out, has_tangent)]
+    return [treedef, *leaves]
+
+
+def _differentiable(x: Any) -> bool:
+    dt = getattr(_bottom(x), "dtype", None)
+    return dt.kind in "fc" if dt is not None else isinstance(x, (float, complex))
+
+
+def _through_reverse(jitted: Jitted, fn: Callable, values: list, traces: list, key: Any) -> list:
+    """The call becomes one node on the top trace's tape; its VJP is staged when the backward pass needs it."""
+    top = traces[-1]
+    mine = [i for i, x in enumerate(values) if type(x) is Var and x._trace is top]
+    inner = [x._value if i in mine else x for i, x in enumerate(values)]
+    out = _run(jitted, fn, inner, traces[:-1], (key, "fwd", len(traces)))
+    treedef, leaves = out[0], out[1:]
+    diff = [j for j, x in enumerate(leaves) if _differentiable(x)]
+    if not mine or not diff:
+        return out
+    call = _CallVJP(jitted, fn, mine, diff, (key, "vjp", len(traces)))
+    node = Var(tuple(leaves[j] for j in diff), top, call, tuple(inner), {}, tuple((i, values[i]) for i in mine))
+    top.tape.append(node)
+    for slot, j in enumerate(diff):
+        leaves[j] = Var(leaves[j], top, _SELECT[slot] if slot < len(_SELECT) else _select(slot), (node._value,),
+                        {}, ((0, node),))
+        top.tape.append(leaves[j])
+    return [treedef, *leaves]
+
+
+def _select(slot: int) -> Primitive:
+    """Output ``slot`` of a jitted call on a tape: its VJP places the cotangent in that slot of a tuple."""
+    prim = Primitive(lambda outs: outs[slot], f"jit_output_{slot}")
+    prim.defvjp(lambda g, ans, outs: tuple(g if j == slot else None for j in range(len(outs))))
+    return prim
+
+
+_SELECT = [_select(i) for i in range(16)]
+
+
+class _CallVJP(Primitive):
+    """The tape node of a jitted call: one VJP for all its inputs (``joint_vjp``), itself a staged program."""
+
+    def __init__(self, jitted: Jitted, fn: Callable, mine: list, diff: list, key: Any) -> None:
+        super().__init__(fn, f"call of {jitted.__name__}")
+        self.jitted, self.fn, self.mine, self.diff, self.key = jitted, fn, mine, diff, key
+
+    def joint_vjp(self, g: tuple, outs: tuple, inner: tuple) -> list:
+        """Cotangents of the call's inputs (those on the tape) from the cotangents of its outputs."""
+        mine, diff, fn, n = self.mine, self.diff, self.fn, len(inner)
+        cts = [np.zeros(shape_of(o), dtype=_bottom(o).dtype) if c is None else c for c, o in zip(g, outs)]
+
+        def vjp_fn(*xs: Any) -> list:
+            trace = ReverseTrace()
+            inputs = list(xs[:n])
+            boxed = [Var(inputs[i], trace) for i in mine]
+            for i, b in zip(mine, boxed):
+                inputs[i] = b
+            with opened(trace):
+                out = fn(*inputs)
+            tape = trace.take_tape()
+            leaves = out[1:]
+            seeds = [(leaves[j], c) for j, c in zip(diff, xs[n:])
+                     if type(leaves[j]) is Var and leaves[j]._trace is trace]
+            got = backward(tape, seeds, boxed) if seeds else [None] * len(boxed)
+            return [None, *[np.zeros(shape_of(b._value), dtype=_bottom(b._value).dtype) if c is None else c
+                            for b, c in zip(boxed, got)]]
+
+        return _call(self.jitted, vjp_fn, list(inner) + cts, self.key)[1:]
+
+
+# ---- the bottom: plain values, a staged program -------------------------------------------------------------
+class _Compiled:
+    """A staged program and its compiled forms: plain NumPy calls at first, fused kernels once it has been
+    replayed ``FUSE_AFTER`` times (so a program run once or twice never waits for numba)."""
+
+    def __init__(self, program: Program, head: Any, name: str) -> None:
+        self.program, self.head, self.name = simplify(program), head, name
+        self.run = to_python(self.program, name)
+        self.calls = 0
+
+    def __call__(self, values: list) -> list:
+        self.calls += 1
+        if self.calls == FUSE_AFTER and _FUSE:
+            self.run = to_python(fuse(self.program), self.name)
+        return self.run(*values)
+
+    @property
+    def source(self) -> str:
+        return self.run.source
+
+
+FUSE_AFTER = 3
+_FUSE = os.environ.get("TINYAD_FUSE", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _plain(jitted: Jitted, fn: Callable, values: list, key: Any) -> list:
+    entry = jitted._compiled(key)
+    if entry is not None:
+        return [entry.head, *entry(values)]
+    program, outs = stage(fn, values)
+    program.outputs = program.outputs[1:]  # the first output is the output's structure: a constant
+    jitted._store(key, _Compiled(program, outs[0], f"jit_{_ident(name_of(jitted.fn))}"))
+    return outs
+
+
+def _ident(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name)

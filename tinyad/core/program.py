@@ -1,0 +1,120 @@
+"""Compiling a staged :class:`~tinyad.core.staging.Program` into a plain Python function (the second half of
+``tinyad.jit``).
+
+Passes, in order: dead-code elimination (only what the outputs need is kept — in a backward pass, only what
+the VJPs need), common-subexpression elimination (rules recompute values their forward already had: one
+evaluation each), then code generation: one line per equation calling the primitive's implementation on
+NumPy arrays — no boxes, no dispatch, no rule lookups — each intermediate released right after its last use.
+The fusion of elementwise runs into generated numba kernels plugs in between (``tinyad.core.fusion``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .fusion import fuse
+from .staging import Eqn, Program, Ref, eqn_inputs, refs_in
+
+
+def dead_code_elimination(p: Program) -> Program:
+    live = {v for o in p.outputs for v in refs_in(o)}
+    kept = []
+    for e in reversed(p.eqns):
+        if e.out in live:
+            kept.append(e)
+            live.update(eqn_inputs(e))
+    return Program(p.n_in, kept[::-1], p.outputs, p.avals)
+
+
+def _key(x: Any) -> Any:
+    """A hashable stand-in for an argument: by value for small immutable things, by identity otherwise."""
+    if type(x) is Ref or isinstance(x, (int, float, complex, str, bool, type(None), slice, type(Ellipsis), np.dtype)):
+        return (type(x), x) if not isinstance(x, slice) else ("slice", x.start, x.stop, x.step)
+    if type(x) is tuple or type(x) is list:
+        return (type(x), tuple(_key(e) for e in x))
+    if isinstance(x, np.generic):
+        return (type(x), x.item())
+    return ("id", id(x))
+
+
+def common_subexpressions(p: Program) -> Program:
+    """Equations applying the same primitive to the same inputs and parameters compute the same value."""
+    seen: dict = {}
+    rename: dict[int, int] = {}
+
+    def sub(x: Any) -> Any:
+        if type(x) is Ref:
+            return Ref(rename.get(x.var, x.var))
+        if type(x) is tuple or type(x) is list:
+            return type(x)(sub(e) for e in x)
+        return x
+
+    eqns = []
+    for e in p.eqns:
+        e = Eqn(e.prim, tuple(sub(a) for a in e.args), {k: sub(v) for k, v in e.kwargs.items()}, e.out)
+        key = (e.prim, tuple(_key(a) for a in e.args), tuple(sorted((k, _key(v)) for k, v in e.kwargs.items())))
+        if key in seen:
+            rename[e.out] = seen[key]
+        else:
+            seen[key] = e.out
+            eqns.append(e)
+    return Program(p.n_in, eqns, [sub(o) for o in p.outputs], p.avals)
+
+
+def simplify(p: Program) -> Program:
+    return dead_code_elimination(common_subexpressions(dead_code_elimination(p)))
+
+
+def to_python(p: Program, name: str = "program") -> Callable:
+    """The program as a Python function of its inputs returning the list of its outputs."""
+    env: dict[str, Any] = {}
+    names: dict[int, str] = {}
+
+    def const(x: Any) -> str:
+        key = f"c{len(env)}"
+        env[key] = x
+        return key
+
+    def src(x: Any) -> str:
+        if type(x) is Ref:
+            return f"v{x.var}"
+        if type(x) is tuple:
+            return "(" + "".join(src(e) + ", " for e in x) + ")"
+        if type(x) is list:
+            return "[" + ", ".join(src(e) for e in x) + "]"
+        if x is None or isinstance(x, (bool, int)) or (type(x) is float and np.isfinite(x)):
+            return repr(x)
+        return const(x)
+
+    last_use: dict[int, int] = {}
+    for i, e in enumerate(p.eqns):
+        for v in eqn_inputs(e):
+            last_use[v] = i
+    outputs = {v for o in p.outputs for v in refs_in(o)}
+    lines = [f"def {name}({', '.join(f'v{i}' for i in range(p.n_in))}):"]
+    for i, e in enumerate(p.eqns):
+        fn = names.get(id(e.prim))
+        if fn is None:
+            fn = names[id(e.prim)] = const(e.prim.impl)
+        call = ", ".join([src(a) for a in e.args] + [f"{k}={src(v)}" for k, v in e.kwargs.items()])
+        target = "".join(f"v{o}, " for o in e.out) if type(e.out) is tuple else f"v{e.out}"
+        lines.append(f"    {target} = {fn}({call})")
+        dead = sorted(v for v in set(eqn_inputs(e)) if last_use.get(v) == i and v not in outputs)
+        if dead:
+            lines.append("    del " + ", ".join(f"v{v}" for v in dead))
+    lines.append("    return [" + ", ".join(src(o) for o in p.outputs) + "]")
+    source = "\n".join(lines)
+    exec(compile(source, f"<tinyad.jit {name}>", "exec"), env)  # noqa: S102 - our own generated code
+    fn = env[name]
+    fn.source = source
+    return fn
+
+
+def compile_program(p: Program, name: str = "program", fused: bool = False) -> Callable:
+    """``p`` simplified (and with its elementwise runs fused into numba kernels) as a Python function."""
+    p = simplify(p)
+    if fused:
+        p = fuse(p)
+    return to_python(p, name)
