@@ -5,10 +5,10 @@ computed inside a loop nest with its neighbours: value, tangent and cotangent wo
 ``g * (1 - y*y)``, is three NumPy passes and two temporaries, one kernel here. Only arithmetic declares a
 scalar form: NumPy's SIMD exp/log/tanh beat a loop of scalar libm calls several times over.
 
-A group is grown greedily in program order from equations whose outputs have one shape, the loop nest's
-(inputs may broadcast to it: a primal value read by the k tangent directions). A member of another shape
-closes the group (a value of a smaller shape would be recomputed per iteration). A non-fusible equation
-that reads a member's value closes the group too; one that does not is simply run before it. Only float64
+Groups are grown greedily in program order, one open group per output shape — the loop nest's (inputs may
+broadcast to it: a primal value read by the k tangent directions), so primal and tangent work interleaved in
+a program fuse into one kernel each. An equation that reads a value of another open group (fusible or not)
+closes that group first: it runs before. Open groups never read each other, so they close in any order. Only float64
 and boolean values are fused, so every result is the computation NumPy would do; values needed outside the
 group are written out, the rest never reach memory.
 """
@@ -29,7 +29,7 @@ _F64, _BOOL = np.dtype(np.float64), np.dtype(bool)
 
 
 def _fusible(e: Eqn, avals: dict) -> bool:
-    if e.prim.scalar is None or e.kwargs or avals.get(e.out) is None:
+    if e.prim.scalar is None or e.kwargs or e.weak or avals.get(e.out) is None:
         return False
     if avals[e.out][1] not in (_F64, _BOOL):
         return False
@@ -63,30 +63,31 @@ def fuse(p: Program) -> Program:
             used_later[v] = len(p.eqns)
 
     out: list[Eqn] = []
-    group = _Group()
+    groups: dict[tuple, _Group] = {}  # the open group of each shape; open groups never read each other
 
-    def close() -> None:
-        nonlocal group
+    def close(shape: tuple) -> None:
+        group = groups.pop(shape)
         if len(group.eqns) >= MIN_GROUP:
             out.append(_fused_eqn(group, avals, used_later))
         else:
             out.extend(group.eqns)
-        group = _Group()
 
     for i, e in enumerate(p.eqns):
-        if _fusible(e, avals):
-            shape = avals[e.out][0]
-            if group.eqns and shape != group.shape:
-                close()
+        reads = set(eqn_inputs(e))
+        fusible = _fusible(e, avals)
+        shape = avals[e.out][0] if fusible else None
+        for s in [s for s, g in groups.items() if s != shape and g.produced & reads]:
+            close(s)  # e needs that group's values: it runs first
+        if fusible:
+            group = groups.setdefault(shape, _Group())
             group.eqns.append(e)
             group.produced.add(e.out)
             group.shape = shape
             group.last = i
         else:
-            if group.eqns and group.produced.intersection(eqn_inputs(e)):
-                close()
             out.append(e)
-    close()
+    for s in list(groups):
+        close(s)
     return Program(p.n_in, out, p.outputs, avals)
 
 

@@ -53,7 +53,7 @@ def common_subexpressions(p: Program) -> Program:
 
     eqns = []
     for e in p.eqns:
-        e = Eqn(e.prim, tuple(sub(a) for a in e.args), {k: sub(v) for k, v in e.kwargs.items()}, e.out)
+        e = Eqn(e.prim, tuple(sub(a) for a in e.args), {k: sub(v) for k, v in e.kwargs.items()}, e.out, e.weak)
         key = (e.prim, tuple(_key(a) for a in e.args), tuple(sorted((k, _key(v)) for k, v in e.kwargs.items())))
         if key in seen:
             rename[e.out] = seen[key]
@@ -100,7 +100,7 @@ def to_python(p: Program, name: str = "program") -> Callable:
             fn = names[id(e.prim)] = const(e.prim.impl)
         call = ", ".join([src(a) for a in e.args] + [f"{k}={src(v)}" for k, v in e.kwargs.items()])
         target = "".join(f"v{o}, " for o in e.out) if type(e.out) is tuple else f"v{e.out}"
-        lines.append(f"    {target} = {fn}({call})")
+        lines.append(f"    {target} = {fn}({call}){'.item()' if e.weak else ''}")
         dead = sorted(v for v in set(eqn_inputs(e)) if last_use.get(v) == i and v not in outputs)
         if dead:
             lines.append("    del " + ", ".join(f"v{v}" for v in dead))

@@ -23,6 +23,9 @@ from .primitive import STAGING, Primitive
 from .trace import Box, Trace, _ids
 
 
+_PY_NUMBERS = (int, float, complex, bool)
+
+
 class ConcretizationError(TypeError):
     """A jitted function needed the value of an array computed from its inputs while it was being traced."""
 
@@ -46,6 +49,7 @@ class Eqn:
     args: tuple
     kwargs: dict
     out: int
+    weak: bool = False  # a Python number computed from Python numbers: stays one (NumPy promotes it weakly)
 
 
 @dataclass
@@ -94,8 +98,14 @@ class StagingTrace(Trace):
     def process(self, prim: Primitive, args: tuple | list, kwargs: dict) -> "Staged":
         concrete_args = [_concrete(a, self) for a in args]
         concrete_kwargs = {k: _concrete(v, self) for k, v in kwargs.items()}
-        out = self.new(prim.apply_plain(concrete_args, concrete_kwargs))
-        self.eqns.append(Eqn(prim, tuple(_refs(a) for a in args), {k: _refs(v) for k, v in kwargs.items()}, out.var))
+        ans = prim.apply_plain(concrete_args, concrete_kwargs)
+        # Python numbers are weakly typed in NumPy's promotion (0.9 ** t keeps a float32 array float32); a
+        # result computed only from Python numbers stays a Python number, in the trace and in every replay.
+        weak = np.ndim(ans) == 0 and all(type(a) in _PY_NUMBERS or (isinstance(a, Staged) and
+                                                                    type(a.value) in _PY_NUMBERS) for a in args)
+        out = self.new(ans.item() if weak else ans)
+        self.eqns.append(Eqn(prim, tuple(_refs(a) for a in args), {k: _refs(v) for k, v in kwargs.items()}, out.var,
+                             weak))
         return out
 
 

@@ -15,6 +15,8 @@ import dataclasses
 from collections import OrderedDict, defaultdict
 from typing import Any, Callable, Iterable
 
+import numpy as np
+
 _NODES: dict[type, tuple[Callable, Callable]] = {}  # type -> (flatten(x) -> (children, aux), unflatten(aux, children))
 
 
@@ -107,12 +109,19 @@ class TreeDef:
         return self._build(iter(leaves))
 
     def _build(self, it) -> Any:
-        if self.node is None:
+        node = self.node
+        if node is None:
             return next(it)
         children = [c._build(it) for c in self.children]
-        if self.node in _NODES:
-            return _NODES[self.node][1](self.aux, children)
-        return self.node(*children)  # a namedtuple
+        if node is dict:
+            return dict(zip(self.aux, children))
+        if node is tuple:
+            return tuple(children)
+        if node is list:
+            return children
+        if node in _NODES:
+            return _NODES[node][1](self.aux, children)
+        return node(*children)  # a namedtuple
 
     def keys(self) -> list[str]:
         """How each child is addressed: '.key' for dicts, namedtuples and dataclasses, '[i]' otherwise."""
@@ -165,6 +174,7 @@ def _hashable(aux: Any) -> Any:
 
 
 LEAF = TreeDef(None)
+_LEAF_TYPES = frozenset({float, int, complex, bool, str, np.ndarray, np.float64, np.float32})  # never containers
 
 
 def flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list, TreeDef]:
@@ -174,12 +184,22 @@ def flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[li
 
 
 def _flatten(t: Any, leaves: list, is_leaf: Callable | None) -> TreeDef:
+    tt = type(t)
+    if is_leaf is None:  # the common containers without a registry lookup (this runs on every grad and jit call)
+        if tt is dict:
+            keys = _sorted_keys(t)
+            return TreeDef(dict, tuple(keys), tuple([_flatten(t[k], leaves, None) for k in keys]))
+        if tt is tuple or tt is list:
+            return TreeDef(tt, None, tuple([_flatten(c, leaves, None) for c in t]))
+        if tt in _LEAF_TYPES:
+            leaves.append(t)
+            return LEAF
     node = None if is_leaf is not None and is_leaf(t) else _node_of(t)
     if node is None:
         leaves.append(t)
         return LEAF
     children, aux = node[0](t)
-    return TreeDef(type(t), aux, tuple(_flatten(c, leaves, is_leaf) for c in children))
+    return TreeDef(tt, aux, tuple(_flatten(c, leaves, is_leaf) for c in children))
 
 
 tree_flatten = flatten

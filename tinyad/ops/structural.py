@@ -29,7 +29,18 @@ from .elementwise import exp, subtract
 from .nondiff import as_float, equal
 
 
-# ---- max ----------------------------------------------------------------------------------------------
+# ---- max and logsumexp: derivatives are weighted sums over the reduced axes --------------------------------
+def _weighted_sum_jvp(weights):
+    """The JVP ``sum(g * weights, axis)`` of a reduction. The axes are counted from the end, so the one rule
+    also serves a tangent with a leading axis of k directions (it is the batched rule too)."""
+    def rule(g, ans, x, axis=None, keepdims=False):
+        nd = ndim_of(x)
+        trailing = tuple(a - nd for a in normalize_axes(axis, nd))
+        return sum(g * weights(ans, x, axis, keepdims), axis=trailing, keepdims=keepdims)
+
+    return rule
+
+
 def _amax(x, axis=None, keepdims=False):
     return np.max(x, axis=axis, keepdims=keepdims)
 
@@ -41,8 +52,8 @@ def _argmax_weights(ans, x, axis, keepdims):
 
 
 max = builtin(_amax, "max")  # noqa: A001 - the NumPy name
-max.defjvp(lambda g, ans, x, axis=None, keepdims=False: sum(
-    g * _argmax_weights(ans, x, axis, keepdims), axis=axis, keepdims=keepdims))
+max.defjvp(_weighted_sum_jvp(_argmax_weights))
+max.defjvp_batched(max.jvps[0])
 max.defvjp(lambda g, ans, x, axis=None, keepdims=False:
            expand(g, x, axis, keepdims) * _argmax_weights(ans, x, axis, keepdims))
 
@@ -61,8 +72,8 @@ def _softmax_of(ans, x, axis, keepdims):
 
 
 logsumexp = builtin(logsumexp_value, "logsumexp")
-logsumexp.defjvp(lambda g, ans, x, axis=None, keepdims=False: sum(
-    g * _softmax_of(ans, x, axis, keepdims), axis=axis, keepdims=keepdims))
+logsumexp.defjvp(_weighted_sum_jvp(_softmax_of))
+logsumexp.defjvp_batched(logsumexp.jvps[0])
 logsumexp.defvjp(lambda g, ans, x, axis=None, keepdims=False:
                  expand(g, x, axis, keepdims) * _softmax_of(ans, x, axis, keepdims))
 

@@ -44,7 +44,7 @@ class Adam(Optimizer):
     def init(self, params: Any) -> dict:
         return {"m": zeros_like_params(params), "v": zeros_like_params(params), "t": 0}
 
-    def update(self, grads: Any, state: dict, params: Any) -> tuple:
+    def apply(self, grads: Any, state: dict, params: Any) -> tuple:
         t = state["t"] + 1
 
         def one(g, m, v, p, lr, b1, b2, eps, wd):
@@ -80,7 +80,7 @@ class RMSProp(Optimizer):
     def init(self, params: Any) -> dict:
         return {"s": zeros_like_params(params), "b": zeros_like_params(params)}
 
-    def update(self, grads: Any, state: dict, params: Any) -> tuple:
+    def apply(self, grads: Any, state: dict, params: Any) -> tuple:
         def one(g, s, b, p, lr, rho, eps, mu, wd):
             g = g + wd * p
             s = rho * s + (1.0 - rho) * g * g

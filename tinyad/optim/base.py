@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..core import jitting
 from ..core.primitive import shape_of
 from ..core.trace import Box
 from ..core.tree import flatten, leaf_names, mismatch, tree_map
@@ -24,7 +25,8 @@ from ..core.tree import flatten, leaf_names, mismatch, tree_map
 
 class Optimizer:
     """Base class. Subclasses store their constructor's arguments with ``super().__init__(**hyperparams)``,
-    name the numeric ones in ``numeric`` (checked here), and implement :meth:`init` and :meth:`update`.
+    name the numeric ones in ``numeric`` (checked here), and implement :meth:`init` and :meth:`apply` (the
+    update equations); :meth:`update` runs them compiled with ``tinyad.jit``.
 
     ``hyperparams`` records the values an optimizer was built with and :meth:`with_hyperparams` rebuilds it
     with others: that is how a hyperoptimizer (:func:`tinyad.optim.stack`) differentiates one update with
@@ -33,6 +35,7 @@ class Optimizer:
     name = "optimizer"
     numeric: tuple[str, ...] = ()
     online = False  # whether it changes its own hyperparameters as it runs (HD optimizers, stacks)
+    jit = True  # compile update(); set opt.jit = False (or TINYAD_JIT=0 for everything) to run it eagerly
 
     def __init__(self, **hyperparams: Any) -> None:
         for key in self.numeric:
@@ -51,8 +54,33 @@ class Optimizer:
     def init(self, params: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def update(self, grads: Any, state: Any, params: Any) -> tuple:  # pragma: no cover - abstract
+    def apply(self, grads: Any, state: Any, params: Any) -> tuple:  # pragma: no cover - abstract
+        """The update equations, in tinyad ops (every hyperparameter may be a box)."""
         raise NotImplementedError
+
+    def update(self, grads: Any, state: Any, params: Any) -> tuple:
+        """``(new params, new state)``. Compiled by ``tinyad.jit`` per optimizer kind: the numeric
+        hyperparameters go in as arguments (a new learning rate, or a Dual of a hypergradient, replays the
+        same program), the others (flags, the base of a stack) are part of its signature."""
+        if not (self.jit and jitting.enabled()):
+            return self.apply(grads, state, params)
+        dynamic = {k: v for k, v in self._hyperparams.items() if _traceable(v)}
+        static = tuple((k, v) for k, v in self._hyperparams.items() if k not in dynamic)
+        new_params, new_state = _compiled_update((type(self), static, self.parts()), dynamic, grads, state, params)
+        self.check(new_state)
+        return new_params, new_state
+
+    def parts(self) -> tuple:
+        """What besides its hyperparameters rebuilds this optimizer (a stack's base and hyperoptimizer)."""
+        return ()
+
+    @classmethod
+    def assemble(cls, static: tuple, parts: tuple, dynamic: dict) -> "Optimizer":
+        """The optimizer from :meth:`update`'s pieces (the inverse of taking it apart there)."""
+        return cls(**dict(static), **dynamic)
+
+    def check(self, state: Any) -> None:
+        """Checks that need the values of a compiled update's result (online tuners: a finite learning rate)."""
 
     def with_hyperparams(self, **values: Any) -> "Optimizer":
         """The same optimizer with some hyperparameters replaced (e.g. by boxes)."""
@@ -71,6 +99,20 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"<tinyad.optim.{self.name} {self._hyperparams}>"
+
+
+def _traceable(v: Any) -> bool:
+    """Numbers, arrays and boxes (and containers of them) go into a compiled update as arguments."""
+    leaves = flatten(v)[0]
+    return bool(leaves) and all(isinstance(x, (Box, np.ndarray)) or _is_number(x) for x in leaves)
+
+
+def _apply_update(key: tuple, dynamic: dict, grads: Any, state: Any, params: Any) -> tuple:
+    cls, static, parts = key
+    return cls.assemble(static, parts, dynamic).apply(grads, state, params)
+
+
+_compiled_update = jitting.jit(_apply_update, static_argnums=0, cache_size=256)
 
 
 def _is_number(v: Any) -> bool:

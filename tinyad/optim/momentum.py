@@ -50,7 +50,7 @@ class SGD(Optimizer):
     def init(self, params: Any) -> dict:
         return {"b": zeros_like_params(params)}
 
-    def update(self, grads: Any, state: dict, params: Any) -> tuple:
+    def apply(self, grads: Any, state: dict, params: Any) -> tuple:
         h = self._hyperparams
         nesterov = h["nesterov"]
 

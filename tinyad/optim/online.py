@@ -65,7 +65,7 @@ class HypergradientDescent(Optimizer):
         if isinstance(lr, (int, float)) and multiplicative and lr == 0:
             raise ValueError(f"{self.name}: the multiplicative update keeps lr = 0 at 0 forever; start from lr > 0 or "
                              "use the additive update")
-        if clip is not None and not clip > 0:
+        if isinstance(clip, (int, float)) and not clip > 0:
             raise ValueError(f"{self.name}: clip must be > 0, got {clip}")
 
     def direction(self, grads: Any, inner: Any, params: Any) -> tuple:  # pragma: no cover - abstract
@@ -77,7 +77,7 @@ class HypergradientDescent(Optimizer):
     def init(self, params: Any) -> dict:
         return {"lr": self._hyperparams["lr"], "dir": None, "t": 0, "inner": self.init_inner(params)}
 
-    def update(self, grads: Any, state: dict, params: Any) -> tuple:
+    def apply(self, grads: Any, state: dict, params: Any) -> tuple:
         h = self._hyperparams
         check_like_params("gradients", grads, params)
         if not is_zero(h["weight_decay"]):
@@ -102,6 +102,9 @@ class HypergradientDescent(Optimizer):
 
     def levels(self, state: dict) -> list[dict]:
         return [{"lr": state["lr"]}]
+
+    def check(self, state: dict) -> None:  # under jit the hypergradient is inside the program: a NaN shows in lr
+        check_finite(state["lr"], f"{self.name}: the hypergradient", state["t"])
 
 
 class SGDHD(HypergradientDescent):

@@ -58,6 +58,18 @@ class Stack(Optimizer):
     def rebuild(self, **hyperparams: Any) -> "Stack":
         return Stack(self.base, self.hyperopt.rebuild(**hyperparams), self.tune)
 
+    def parts(self) -> tuple:
+        return (self.base, self.hyperopt, self.tune)
+
+    @classmethod
+    def assemble(cls, static: tuple, parts: tuple, dynamic: dict) -> "Stack":
+        base, hyperopt, tune = parts
+        return cls(base, hyperopt.rebuild(**dict(static), **dynamic), tune)
+
+    def check(self, state: dict) -> None:
+        for k in self.tune:  # under jit the hypergradient is inside the program: a NaN shows in u
+            check_finite(state["u"][k], f"{self.name}: the hypergradient of {k!r}", state["t"])
+
     def base_at(self, u: dict) -> Optimizer:
         """The base optimizer with the tuned hyperparameters at the unconstrained values ``u``."""
         return self.base.with_hyperparams(**{k: sigmoid(u[k]) if k in self.squashed else u[k] for k in self.tune})
@@ -66,7 +78,7 @@ class Stack(Optimizer):
         return {"base": self.base.init(params), "u": self.u0, "hyper": self.hyperopt.init(self.u0), "prev": None,
                 "t": 0}
 
-    def update(self, grads: Any, state: dict, params: Any) -> tuple:
+    def apply(self, grads: Any, state: dict, params: Any) -> tuple:
         t = state["t"] + 1
         u, hstate = state["u"], state["hyper"]
         if state["prev"] is not None:
