@@ -22,7 +22,6 @@ from .box import ArrayBox
 from .primitive import STAGING, Primitive
 from .trace import Box, Trace, _ids
 
-
 _PY_NUMBERS = (int, float, complex, bool)
 
 
