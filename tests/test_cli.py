@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # Each demo's options, as its --help must list them. A new demo must be added here.
 OPTIONS = {
     "quadratic": ["--alpha", "--inner-steps", "--outer-steps", "--hyper-lr", "--plot"],
-    "mlp": ["--outer-steps", "--T", "--lr", "--momentum", "--weight-decay", "--outer-lr", "--plot", "--quiet"],
+    "mlp": ["--outer-steps", "--T", "--lr", "--momentum", "--weight-decay", "--outer-lr", "--plot", "--quiet",
+            "--no-jit"],
     "hd": ["--steps", "--plot"],
     "stack": ["--steps", "--plot"],
     "reversible": ["--T", "--meta-steps", "--distil-meta-steps", "--plot"],

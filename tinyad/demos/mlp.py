@@ -15,18 +15,26 @@ from tinyad import datasets, hyper, nn, optim
 from ._args import demo_parser, non_negative_int, positive_float, positive_int, unit_interval
 
 
-def make_run(data, params0, T: int, batch: int = 100):
-    def loss(p, X, Y):
-        return nn.cross_entropy(nn.mlp(p, X), Y)
+def loss(p, X, Y):
+    return nn.cross_entropy(nn.mlp(p, X), Y)
+
+
+def train_step(p, state, X, Y, h):
+    """One step of SGD with momentum and weight decay; everything that changes comes in as an argument (the
+    minibatch, the hyperparameters), so ``tinyad.jit`` compiles it once and replays it every step."""
+    opt = optim.sgd(h["lr"], h["momentum"], weight_decay=h["weight_decay"])
+    return opt.update(tinyad.grad(loss)(p, X, Y), state, p)
+
+
+def make_run(data, params0, T: int, batch: int = 100, jit: bool = True):
+    step = tinyad.jit(train_step) if jit else train_step
 
     def run(h):
-        opt = optim.sgd(h["lr"], h["momentum"], weight_decay=h["weight_decay"])
-        p, state = params0, opt.init(params0)
+        p, state = params0, optim.sgd(h["lr"], h["momentum"]).init(params0)
         n = len(data.X_train)
         for t in range(T):
             i = (batch * t) % n
-            g = tinyad.grad(loss)(p, data.X_train[i:i + batch], data.Y_train[i:i + batch])
-            p, state = opt.update(g, state, p)
+            p, state = step(p, state, data.X_train[i:i + batch], data.Y_train[i:i + batch], h)
         return loss(p, data.X_val, data.Y_val)
 
     return run
@@ -47,11 +55,12 @@ def main(argv: list[str] | None = None) -> hyper.Result:
                     help="Adam step size in log/logit space (default %(default)s)")
     ap.add_argument("--plot", metavar="FILE", help="save loss and hyperparameter trajectories to a PNG")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    ap.add_argument("--no-jit", action="store_true", help="run the training step eagerly instead of compiled")
     args = ap.parse_args(argv)
 
     data = datasets.digits()
     params0 = nn.init_mlp((64, 128, 10), seed=0)
-    run = make_run(data, params0, args.T)
+    run = make_run(data, params0, args.T, jit=not args.no_jit)
     h0 = {"lr": args.lr, "momentum": args.momentum, "weight_decay": args.weight_decay}
     print(f"MLP 64-128-10 on digits: {len(data.X_train)} train / {len(data.X_val)} validation rows, "
           f"T = {args.T} inner steps, {args.outer_steps} outer steps")
