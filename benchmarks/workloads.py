@@ -36,13 +36,28 @@ def tinyad_step(p, state, X, Y, opt):
     return opt.update(g, state, p)
 
 
-def tinyad_run(h, d, p0, T):
-    opt = optim.sgd(h["lr"], h["momentum"], weight_decay=h["wd"])
-    p, s = p0, opt.init(p0)
+def tinyad_run(h, d, p0, T, step=None):
+    """Validation loss after T steps; ``step(p, s, X, Y, h)`` defaults to the eager step (pass jit_step)."""
+    p, s = p0, optim.sgd(h["lr"], h["momentum"]).init(p0)
+    if step is None:
+        opt = optim.sgd(h["lr"], h["momentum"], weight_decay=h["wd"])
+        opt.jit = False  # eager end to end
+        step = lambda p, s, X, Y, h: tinyad_step(p, s, X, Y, opt)  # noqa: E731
     for t in range(T):
         X, Y = batch(d, t)
-        p, s = tinyad_step(p, s, X, Y, opt)
+        p, s = step(p, s, X, Y, h)
     return loss(p, d.X_val, d.Y_val)
+
+
+@tinyad.jit
+def jit_step(p, state, X, Y, h):
+    """The training step compiled by tinyad.jit: everything that changes is an argument."""
+    opt = optim.sgd(h["lr"], h["momentum"], weight_decay=h["wd"])
+    return opt.update(tinyad.grad(loss)(p, X, Y), state, p)
+
+
+def train_loss_full(p, d):
+    return loss(p, d.X_train, d.Y_train)
 
 
 # ---- hand-written NumPy: plain step -------------------------------------------------------------------
@@ -112,6 +127,27 @@ def numpy_fwd_step(p, tp, v, tv, X, Y, lr, mu, wd):
         for out, val in zip(new, (pk, tpk, vk, tvk)):
             out[k] = val
     return new
+
+
+def numpy_hvp(p, v, X, Y):
+    """H v of the mean cross-entropy of the MLP at p, forward-over-reverse by hand: the tangent along v of
+    the hand-written backward pass."""
+    W1, b1, W2, b2 = (p[k] for k in NAMES)
+    dW1, db1, dW2, db2 = (v[k] for k in NAMES)
+    n = X.shape[0]
+    h = np.tanh(X @ W1 + b1)
+    dh = (X @ dW1 + db1) * (1.0 - h * h)
+    z = h @ W2 + b2
+    dz = dh @ W2 + h @ dW2 + db2
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    s = e / e.sum(axis=1, keepdims=True)
+    gz = (s - Y) / n
+    sdz = s * dz
+    dgz = (sdz - s * sdz.sum(axis=1, keepdims=True)) / n
+    gh = gz @ W2.T
+    dgh = dgz @ W2.T + gz @ dW2.T
+    dga = dgh * (1.0 - h * h) - gh * (2.0 * h * dh)
+    return {"W1": X.T @ dga, "b1": dga.sum(0), "W2": dh.T @ gz + h.T @ dgz, "b2": dgz.sum(0)}
 
 
 def numpy_fwd_hypergrad(d, p0, T, lr=0.1, mu=0.9, wd=1e-4):

@@ -42,6 +42,31 @@ def test_hand_forward_mode_matches_reference(work):
     np.testing.assert_allclose(tangent, [ref[10]["hypergrad"][k] for k in ("alpha", "mu", "wd")], rtol=1e-10)
 
 
+def test_hand_numpy_hvp_equals_tinyad_hvp(work):
+    d, p0 = work
+    rng = np.random.default_rng(0)
+    v = {k: rng.standard_normal(p0[k].shape) for k in p0}
+    X, Y = d.X_train[:200], d.Y_train[:200]
+    hand = w.numpy_hvp(p0, v, X, Y)
+    ours = tinyad.hvp(lambda p: w.loss(p, X, Y), p0, v)
+    jitted = tinyad.jit(lambda p, v: tinyad.hvp(lambda q: w.loss(q, X, Y), p, v))
+    for k in p0:
+        np.testing.assert_allclose(hand[k], ours[k], rtol=1e-12, atol=1e-14)
+        for _ in range(4):
+            np.testing.assert_allclose(jitted(p0, v)[k], ours[k], rtol=1e-12, atol=1e-14)
+
+
+def test_jitted_workload_equals_eager(work):
+    d, p0 = work
+    h = {"lr": 0.1, "momentum": 0.9, "wd": 1e-4}
+    for mode in ("forward", "reverse"):
+        eager = tinyad.hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, 6), h, mode=mode)
+        jitted = tinyad.hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, 6, w.jit_step), h, mode=mode)
+        assert jitted[0] == pytest.approx(eager[0], rel=1e-12)
+        for k in h:
+            assert jitted[1][k] == pytest.approx(eager[1][k], rel=1e-10)
+
+
 def test_tinyad_workload_run_matches_reference(work):
     d, p0 = work
     ref = {r["T"]: r for r in load_reference()["results"]}

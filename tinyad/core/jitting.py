@@ -30,8 +30,8 @@ import numpy as np
 from .checks import name_of
 from .forward import Dual, ForwardTrace
 from .fusion import fuse
-from .primitive import Primitive, shape_of
-from .program import simplify, to_python
+from .primitive import Primitive, dtype_of, shape_of
+from .program import simplify, split_at, to_python
 from .reverse import ReverseTrace, Var, backward
 from .staging import ConcretizationError, Program, Staged, stage
 from .trace import Box, leaked_error, opened
@@ -264,16 +264,22 @@ def _differentiable(x: Any) -> bool:
 
 
 def _through_reverse(jitted: Jitted, fn: Callable, values: list, traces: list, key: Any) -> list:
-    """The call becomes one node on the top trace's tape; its VJP is staged when the backward pass needs it."""
+    """The call becomes one node on the top trace's tape. With no boxes below, its forward program keeps the
+    residuals its staged backward program needs (as JAX's linearization does); otherwise the VJP, staged when
+    a backward pass reaches it, recomputes the forward work (under the traces below)."""
     top = traces[-1]
     mine = [i for i, x in enumerate(values) if type(x) is Var and x._trace is top]
     inner = [x._value if i in mine else x for i, x in enumerate(values)]
-    out = _run(jitted, fn, inner, traces[:-1], (key, "fwd", len(traces)))
+    if len(traces) == 1:
+        out, call = _split_call(jitted, fn, inner, mine, (key, "split"))
+    else:
+        out = _run(jitted, fn, inner, traces[:-1], (key, "fwd", len(traces)))
+        call = _CallVJP(jitted, fn, mine, (key, "vjp", len(traces)))
     treedef, leaves = out[0], out[1:]
     diff = [j for j, x in enumerate(leaves) if _differentiable(x)]
-    if not mine or not diff:
+    if not diff:
         return out
-    call = _CallVJP(jitted, fn, mine, diff, (key, "vjp", len(traces)))
+    call.diff = diff
     node = Var(tuple(leaves[j] for j in diff), top, call, tuple(inner), {}, tuple((i, values[i]) for i in mine))
     top.tape.append(node)
     for slot, j in enumerate(diff):
@@ -293,35 +299,85 @@ def _select(slot: int) -> Primitive:
 _SELECT = [_select(i) for i in range(16)]
 
 
-class _CallVJP(Primitive):
-    """The tape node of a jitted call: one VJP for all its inputs (``joint_vjp``), itself a staged program."""
+def _zeros_like(x: Any) -> np.ndarray:
+    return np.zeros(shape_of(x), dtype=dtype_of(x))
 
-    def __init__(self, jitted: Jitted, fn: Callable, mine: list, diff: list, key: Any) -> None:
+
+def _forward_and_vjp(fn: Callable, mine: list, diff: list, n: int) -> Callable:
+    """``(*inputs, *output cotangents) -> [None, *fn's outputs, *cotangents of the inputs in mine]``: fn with
+    its inputs ``mine`` on a fresh tape, then the backward pass from its outputs ``diff``."""
+
+    def forward_and_vjp(*xs: Any) -> list:
+        trace = ReverseTrace()
+        inputs = list(xs[:n])
+        boxed = [Var(inputs[i], trace) for i in mine]
+        for i, b in zip(mine, boxed):
+            inputs[i] = b
+        with opened(trace):
+            out = fn(*inputs)
+        tape = trace.take_tape()
+        leaves = out[1:]
+        seeds = [(leaves[j], c) for j, c in zip(diff, xs[n:]) if type(leaves[j]) is Var and leaves[j]._trace is trace]
+        got = backward(tape, seeds, boxed) if seeds else [None] * len(boxed)
+        values = [x._value if type(x) is Var and x._trace is trace else x for x in leaves]
+        return [None, *values, *[_zeros_like(b._value) if c is None else c for b, c in zip(boxed, got)]]
+
+    return forward_and_vjp
+
+
+class _CallVJP(Primitive):
+    """The tape node of a jitted call: one VJP for all its inputs (``joint_vjp``), a staged program that
+    recomputes the call's forward work (under whatever traces its inputs still carry)."""
+
+    def __init__(self, jitted: Jitted, fn: Callable, mine: list, key: Any) -> None:
         super().__init__(fn, f"call of {jitted.__name__}")
-        self.jitted, self.fn, self.mine, self.diff, self.key = jitted, fn, mine, diff, key
+        self.jitted, self.fn, self.mine, self.key = jitted, fn, mine, key
+        self.diff: list = []
 
     def joint_vjp(self, g: tuple, outs: tuple, inner: tuple) -> list:
         """Cotangents of the call's inputs (those on the tape) from the cotangents of its outputs."""
-        mine, diff, fn, n = self.mine, self.diff, self.fn, len(inner)
-        cts = [np.zeros(shape_of(o), dtype=_bottom(o).dtype) if c is None else c for c, o in zip(g, outs)]
+        cts = [_zeros_like(o) if c is None else c for c, o in zip(g, outs)]
+        full = _call(self.jitted, _forward_and_vjp(self.fn, self.mine, self.diff, len(inner)), list(inner) + cts,
+                     self.key)
+        return full[-len(self.mine):]
 
-        def vjp_fn(*xs: Any) -> list:
-            trace = ReverseTrace()
-            inputs = list(xs[:n])
-            boxed = [Var(inputs[i], trace) for i in mine]
-            for i, b in zip(mine, boxed):
-                inputs[i] = b
-            with opened(trace):
-                out = fn(*inputs)
-            tape = trace.take_tape()
-            leaves = out[1:]
-            seeds = [(leaves[j], c) for j, c in zip(diff, xs[n:])
-                     if type(leaves[j]) is Var and leaves[j]._trace is trace]
-            got = backward(tape, seeds, boxed) if seeds else [None] * len(boxed)
-            return [None, *[np.zeros(shape_of(b._value), dtype=_bottom(b._value).dtype) if c is None else c
-                            for b, c in zip(boxed, got)]]
 
-        return _call(self.jitted, vjp_fn, list(inner) + cts, self.key)[1:]
+class _Split:
+    """A jitted call's forward program, which also returns the residuals, and its backward program."""
+
+    def __init__(self, forward: Any, backward: Any, n_out: int, n_res: int) -> None:
+        self.forward, self.backward, self.n_out, self.n_res = forward, backward, n_out, n_res
+
+
+class _SplitVJP(Primitive):
+    """The tape node of a jitted call that kept its residuals: the VJP is the backward program on them."""
+
+    def __init__(self, split: _Split, residuals: list) -> None:
+        super().__init__(lambda *a: None, "call of a jitted function")
+        self.split, self.residuals = split, residuals
+        self.diff: list = []
+
+    def joint_vjp(self, g: tuple, outs: tuple, inner: tuple) -> list:
+        cts = [_zeros_like(o) if c is None else c for c, o in zip(g, outs)]
+        return self.split.backward(self.residuals + cts)
+
+
+def _split_call(jitted: Jitted, fn: Callable, inner: list, mine: list, key: Any) -> tuple[list, Primitive]:
+    """Run the forward program of a call on plain values, keeping the residuals of its backward program."""
+    split = jitted._compiled(key)
+    if split is None:
+        out = _plain(jitted, fn, inner, (key, "outputs"))  # to learn the outputs' shapes, once
+        head, leaves = out[0], out[1:]
+        diff = [j for j, x in enumerate(leaves) if _differentiable(x)]
+        program, _ = stage(_forward_and_vjp(fn, mine, diff, len(inner)), inner + [_zeros_like(leaves[j]) for j in diff])
+        forward, back, n_res = split_at(_drop_head(program), len(inner), len(leaves))
+        name = f"jit_{_ident(name_of(jitted.fn))}"
+        split = _Split(_Compiled(forward, head, name + "_forward"), _Compiled(back, None, name + "_backward"),
+                       len(leaves), n_res)
+        jitted._store(key, split)
+    results = split.forward(inner)
+    outs, residuals = results[:split.n_out], results[split.n_out:]
+    return [split.forward.head, *outs], _SplitVJP(split, residuals)
 
 
 # ---- the bottom: plain values, a staged program -------------------------------------------------------------
@@ -354,9 +410,14 @@ def _plain(jitted: Jitted, fn: Callable, values: list, key: Any) -> list:
     if entry is not None:
         return [entry.head, *entry(values)]
     program, outs = stage(fn, values)
-    program.outputs = program.outputs[1:]  # the first output is the output's structure: a constant
-    jitted._store(key, _Compiled(program, outs[0], f"jit_{_ident(name_of(jitted.fn))}"))
+    jitted._store(key, _Compiled(_drop_head(program), outs[0], f"jit_{_ident(name_of(jitted.fn))}"))
     return outs
+
+
+def _drop_head(program: Program) -> Program:
+    """The program without its first output: the structure of the function's output (a constant)."""
+    program.outputs = program.outputs[1:]
+    return program
 
 
 def _ident(name: str) -> str:

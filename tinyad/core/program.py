@@ -67,6 +67,42 @@ def simplify(p: Program) -> Program:
     return dead_code_elimination(common_subexpressions(dead_code_elimination(p)))
 
 
+def split_at(p: Program, n_first: int, n_values: int) -> tuple[Program, Program, int]:
+    """Split a program whose inputs are (first..., second...) into the part that needs only the first inputs
+    and the rest: (A, B, r). A computes outputs[:n_values] and r residuals (its values that B reads); B takes
+    (residuals..., second...) and computes outputs[n_values:]. For a staged VJP, A is the forward pass
+    keeping only what the backward pass needs, and B the backward pass."""
+    later = set(range(n_first, p.n_in))
+    for e in p.eqns:
+        if later.intersection(eqn_inputs(e)):
+            later.add(e.out)
+    first = [e for e in p.eqns if e.out not in later]
+    second = [e for e in p.eqns if e.out in later]
+    read_later = {v for e in second for v in eqn_inputs(e)} | {v for o in p.outputs[n_values:] for v in refs_in(o)}
+    residuals = sorted(v for v in read_later if v not in later)
+    a = Program(n_first, first, p.outputs[:n_values] + [Ref(v) for v in residuals], p.avals)
+    b = _renumbered(second, residuals + list(range(n_first, p.n_in)), p.outputs[n_values:], p.avals)
+    return a, b, len(residuals)
+
+
+def _renumbered(eqns: list, inputs: list, outputs: list, avals: dict) -> Program:
+    """A program of ``eqns`` whose inputs are the variables ``inputs`` (renumbered 0, 1, ...)."""
+    new = {v: i for i, v in enumerate(inputs)}
+    for e in eqns:
+        new[e.out] = len(new)
+
+    def sub(x: Any) -> Any:
+        if type(x) is Ref:
+            return Ref(new[x.var])
+        if type(x) is tuple or type(x) is list:
+            return type(x)(sub(e) for e in x)
+        return x
+
+    body = [Eqn(e.prim, tuple(sub(a) for a in e.args), {k: sub(v) for k, v in e.kwargs.items()}, new[e.out], e.weak)
+            for e in eqns]
+    return Program(len(inputs), body, [sub(o) for o in outputs], {new[v]: a for v, a in avals.items() if v in new})
+
+
 def to_python(p: Program, name: str = "program") -> Callable:
     """The program as a Python function of its inputs returning the list of its outputs."""
     env: dict[str, Any] = {}

@@ -1,0 +1,323 @@
+"""tinyad.jit against hand-written NumPy and JAX on the same work, every figure a ratio measured in this run.
+
+    python3 benchmarks/jit.py            # all figures (a few minutes)
+    python3 benchmarks/jit.py --quick    # shorter runs
+
+Work: the digits MLP 64-128-10 (tanh, softmax cross-entropy, float64, batch 100) trained by SGD with momentum
+and weight decay. Each ratio divides by a hand-written NumPy implementation of the same math
+(benchmarks/workloads.py; tests/test_benchmark_baselines.py holds their numbers equal to tinyad's). JAX (jit,
+float64) runs the same work when installed. The script re-runs itself with glibc's malloc tunables fixed
+(large arrays on the heap, no trimming: identical jobs otherwise differ up to 1.4x depending on the
+process's history) and single-threaded BLAS / XLA, and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ENV = {
+    "GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=2147483648",
+    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false", "JAX_PLATFORMS": "cpu",
+}
+if any(os.environ.get(k) != v for k, v in ENV.items()):
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **ENV})
+
+import numpy as np  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import workloads as w  # noqa: E402
+
+import tinyad  # noqa: E402
+import tinyad.numpy as tnp  # noqa: E402
+from tinyad import hyper  # noqa: E402
+
+H0 = {"lr": 0.1, "momentum": 0.9, "wd": 1e-4}
+ROWS: list[tuple[str, str, str]] = []
+
+
+def report(figure: str, value: str, verdict: str = "") -> None:
+    print(f"  {figure:<58} {value}" + (f"   [{verdict}]" if verdict else ""))
+    ROWS.append((figure, value, verdict))
+
+
+def target(ratio: float, limit: float) -> str:
+    return f"target <= {limit:g}: {'met' if ratio <= limit else 'NOT met'}"
+
+
+def best(f, n: int = 1, reps: int = 3) -> float:
+    """Best-of-reps seconds per call (the minimum is the least noisy estimate on a shared machine)."""
+    f()
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        for _ in range(n):
+            f()
+        times.append((time.perf_counter() - t) / n)
+    return min(times)
+
+
+def peak(f) -> int:
+    gc.collect()
+    tracemalloc.start()
+    f()
+    p = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return p
+
+
+# ---- hand NumPy ------------------------------------------------------------------------------------
+def hand_plain_run(d, p0, T):
+    p, v = dict(p0), {k: np.zeros_like(x) for k, x in p0.items()}
+    for t in range(T):
+        X, Y = w.batch(d, t)
+        p, v = w.numpy_step(p, v, X, Y, 0.1, 0.9, 1e-4)
+    return p
+
+
+# ---- JAX --------------------------------------------------------------------------------------------
+def jax_setup(d, p0):
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    Xtr, Ytr, Xva, Yva = (jnp.asarray(a) for a in (d.X_train, d.Y_train, d.X_val, d.Y_val))
+    params0 = {k: jnp.asarray(v) for k, v in p0.items()}
+
+    def loss(p, X, Y):
+        z = jnp.tanh(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
+        return jnp.mean(jax.nn.logsumexp(z, axis=1) - jnp.sum(z * Y, axis=1))
+
+    def step(t, carry, h):
+        p, v = carry
+        i = (100 * t) % 1000
+        X, Y = jax.lax.dynamic_slice_in_dim(Xtr, i, 100), jax.lax.dynamic_slice_in_dim(Ytr, i, 100)
+        g = jax.grad(loss)(p, X, Y)
+        v = jax.tree.map(lambda vv, gg, pp: h[1] * vv - (gg + h[2] * pp), v, g, p)
+        return jax.tree.map(lambda pp, vv: pp + h[0] * vv, p, v), v
+
+    def val_loss_after(h, T):
+        zeros = jax.tree.map(jnp.zeros_like, params0)
+        p, _ = jax.lax.fori_loop(0, T, lambda t, c: step(t, c, h), (params0, zeros))
+        return loss(p, Xva, Yva)
+
+    return jax, jnp, loss, step, val_loss_after, params0, Xtr, Ytr
+
+
+# ---- figures ----------------------------------------------------------------------------------------
+def plain_steps(d, p0, T, j) -> float:
+    print("\nplain training (T steps of SGD; time per step)")
+    t_hand = best(lambda: hand_plain_run(d, p0, T)) / T
+    h = dict(H0)
+
+    def tinyad_plain(step):
+        p, s = p0, {"b": {k: np.zeros_like(v) for k, v in p0.items()}}
+        for t in range(T):
+            X, Y = w.batch(d, t)
+            p, s = step(p, s, X, Y, h)
+
+    eager_opt = tinyad.optim.sgd(0.1, 0.9, weight_decay=1e-4)
+    eager_opt.jit = False
+    t_eager = best(lambda: tinyad_plain(lambda p, s, X, Y, h: w.tinyad_step(p, s, X, Y, eager_opt))) / T
+    t_jit = best(lambda: tinyad_plain(w.jit_step)) / T
+    report("hand NumPy plain step", f"{t_hand * 1e3:.3f} ms = 1.00")
+    report("tinyad eager plain step", f"{t_eager / t_hand:.2f}x")
+    report("tinyad jit plain step", f"{t_jit / t_hand:.2f}x", target(t_jit / t_hand, 1.0))
+    if j:
+        jax, jnp, loss, step, *_ = j
+        Xtr, Ytr = j[6], j[7]
+        hj = jnp.array([0.1, 0.9, 1e-4])
+        run = jax.jit(lambda p: jax.lax.fori_loop(0, T, lambda t, c: step(t, c, hj), (p, jax.tree.map(jnp.zeros_like, p)))[0])
+        pj = j[5]
+        t_jax = best(lambda: jax.block_until_ready(run(pj))) / T
+        report("JAX jit plain step", f"{t_jax / t_hand:.2f}x")
+    return t_hand
+
+
+def forward_hypergradient(d, p0, T, t_hand, j) -> None:
+    print(f"\nforward (hybrid) hypergradient d(val loss after T={T})/d(lr, momentum, wd), k = 3 tangents; "
+          "time / (T hand NumPy plain steps)")
+    t_hand_fwd = best(lambda: w.numpy_fwd_hypergrad(d, p0, T), reps=2)
+    t_jit = best(lambda: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, T, w.jit_step), H0), reps=2)
+    report("hand NumPy forward mode (hand-derived tangents)", f"{t_hand_fwd / (T * t_hand):.2f}x")
+    report("tinyad jit", f"{t_jit / (T * t_hand):.2f}x", target(t_jit / (T * t_hand), 2.5))
+    if j:
+        jax, jnp, *_ = j
+        val_loss_after = j[4]
+        f = jax.jit(jax.jacfwd(lambda h: val_loss_after(h, T)))
+        h = jnp.array([0.1, 0.9, 1e-4])
+        t_jax = best(lambda: jax.block_until_ready(f(h)), reps=2)
+        report("JAX jit(jacfwd)", f"{t_jax / (T * t_hand):.2f}x")
+        report("tinyad jit / JAX", f"{t_jit / t_jax:.2f}", "aim: below 1")
+
+
+def reverse_hypergradient(d, p0, T, t_hand, j) -> None:
+    print(f"\nreverse (unrolled) hypergradient, T={T}: time / (T hand NumPy plain steps); memory per inner step")
+    run = lambda h, T=T: w.tinyad_run(h, d, p0, T, w.jit_step)  # noqa: E731
+    t_jit = best(lambda: hyper.hypergrad(run, H0, mode="reverse"), reps=2)
+    m_hi = peak(lambda: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, 100, w.jit_step), H0, mode="reverse"))
+    m_lo = peak(lambda: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, 10, w.jit_step), H0, mode="reverse"))
+    per_step = (m_hi - m_lo) / 90
+    report("tinyad jit, reverse through the run", f"{t_jit / (T * t_hand):.2f}x")
+    report("tinyad memory per inner step (T=100 vs T=10)", f"{per_step / 1e3:.0f} KB", target(per_step / 1e3, 800))
+    if j:
+        jax, jnp, *_ = j
+        val_loss_after = j[4]
+        h = jnp.array([0.1, 0.9, 1e-4])
+        f = jax.jit(jax.grad(lambda h: val_loss_after(h, T)))
+        t_jax = best(lambda: jax.block_until_ready(f(h)), reps=2)
+        temp = {n: jax.jit(jax.grad(lambda h, n=n: val_loss_after(h, n))).lower(h).compile().memory_analysis()
+                for n in (10, 100)}
+        jax_per_step = (temp[100].temp_size_in_bytes - temp[10].temp_size_in_bytes) / 90
+        report("JAX jit(grad) through fori_loop", f"{t_jax / (T * t_hand):.2f}x")
+        report("JAX memory per inner step (XLA temp buffers)", f"{jax_per_step / 1e3:.0f} KB")
+        report("tinyad jit / JAX time", f"{t_jit / t_jax:.2f}", target(t_jit / t_jax, 1.0))
+
+
+def hvp(d, p0, j) -> None:
+    print("\nHessian-vector product of the 1000-row training loss (time / hand NumPy HVP)")
+    rng = np.random.default_rng(0)
+    v = {k: rng.standard_normal(x.shape) for k, x in p0.items()}
+    X, Y = d.X_train, d.Y_train
+    t_hand = best(lambda: w.numpy_hvp(p0, v, X, Y), n=20)
+    f = tinyad.jit(lambda p, v, X, Y: tinyad.hvp(lambda q: w.loss(q, X, Y), p, v))
+    t_eager = best(lambda: tinyad.hvp(lambda q: w.loss(q, X, Y), p0, v), n=20)
+    t_jit = best(lambda: f(p0, v, X, Y), n=20)
+    report("hand NumPy HVP", f"{t_hand * 1e3:.3f} ms = 1.00")
+    report("tinyad eager hvp", f"{t_eager / t_hand:.2f}x")
+    report("tinyad jit(hvp)", f"{t_jit / t_hand:.2f}x")
+    if j:
+        jax, jnp, loss = j[0], j[1], j[2]
+        pj = {k: jnp.asarray(x) for k, x in p0.items()}
+        vj = {k: jnp.asarray(x) for k, x in v.items()}
+        Xj, Yj = jnp.asarray(X), jnp.asarray(Y)
+        g = jax.jit(lambda p, v: jax.jvp(jax.grad(lambda q: loss(q, Xj, Yj)), (p,), (v,))[1])
+        t_jax = best(lambda: jax.block_until_ready(g(pj, vj)), n=20)
+        report("JAX jit(jvp(grad))", f"{t_jax / t_hand:.2f}x")
+        report("tinyad jit / JAX", f"{t_jit / t_jax:.2f}", target(t_jit / t_jax, 1.5))
+
+
+CHAIN = 200
+
+
+def chain(x):
+    for _ in range(CHAIN // 4):
+        x = tnp.sin(x)
+        x = x * 0.9
+        x = tnp.tanh(x)
+        x = x + 0.1
+    return tnp.sum(x)
+
+
+def hand_chain(x):
+    acts = []
+    for _ in range(CHAIN // 4):
+        acts.append(x)
+        x = np.sin(x)
+        x = x * 0.9
+        acts.append(x)
+        x = np.tanh(x)
+        x = x + 0.1
+    value, g = np.sum(x), np.ones_like(x)
+    for i in range(CHAIN // 4 - 1, -1, -1):
+        t = np.tanh(acts[2 * i + 1])
+        g = g * (1.0 - t * t) * 0.9 * np.cos(acts[2 * i])
+    return value, g
+
+
+def elementwise_chain() -> None:
+    print(f"\nper-op cost: value and gradient of a chain of {CHAIN} elementwise ops on a length-10 vector")
+    x = np.linspace(0.1, 1.0, 10)
+    f = tinyad.jit(tinyad.value_and_grad(chain))
+    t_hand = best(lambda: hand_chain(x), n=50) / CHAIN
+    t_eager = best(lambda: tinyad.value_and_grad(chain)(x), n=20) / CHAIN
+    t_jit = best(lambda: f(x), n=50) / CHAIN
+    report("hand NumPy", f"{t_hand * 1e6:.2f} us/op = 1.00")
+    report("tinyad eager", f"{t_eager / t_hand:.2f}x")
+    report("tinyad jit", f"{t_jit / t_hand:.2f}x", target(t_jit / t_hand, 2.0))
+
+
+FIRST = """
+import sys, time
+t0 = time.perf_counter()
+import numpy as np, tinyad
+from tinyad import hyper
+sys.path.insert(0, {here!r})
+import workloads as w
+d, p0 = w.setup()
+hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, {T}, w.jit_step), {{"lr": 0.1, "momentum": 0.9, "wd": 1e-4}})
+print(time.perf_counter() - t0)
+"""
+
+FIRST_JAX = """
+import sys, time
+t0 = time.perf_counter()
+sys.path.insert(0, {here!r})
+import workloads as w, others
+d, p0 = w.setup()
+first, later, g = others.jax_hypergradient(d, p0, {T}, {{"lr": 0.1, "momentum": 0.9, "wd": 1e-4}})
+print(time.perf_counter() - t0 - later)  # everything up to and including the first result
+"""
+
+
+def first_call(T: int) -> None:
+    print(f"\ntime to the first T={T} hypergradient in a fresh process (imports, data, compilation included)")
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache, TINYAD_CACHE_DIR=cache)
+        times = {}
+        for label in ("empty", "warm"):
+            r = subprocess.run([sys.executable, "-c", FIRST.format(here=str(HERE), T=T)], env=env,
+                               capture_output=True, text=True, check=True)
+            times[label] = float(r.stdout.split()[-1])
+            report(f"tinyad jit, {label} numba cache", f"{times[label]:.2f} s")
+    r = subprocess.run([sys.executable, "-c", FIRST_JAX.format(here=str(HERE), T=T)], capture_output=True,
+                       text=True)
+    if r.returncode == 0:
+        t_jax = float(r.stdout.split()[-1])
+        report("JAX jit(jacfwd) (compiles in every process)", f"{t_jax:.2f} s")
+        report("tinyad (warm cache) / JAX", f"{times['warm'] / t_jax:.2f}", target(times["warm"] / t_jax, 1.0))
+
+
+def memory_flat(d, p0, T_hi: int) -> None:
+    print("\nhybrid memory: peak of the forward hypergradient at T=10 and at a long run")
+    pk = {T: peak(lambda T=T: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, T, w.jit_step), H0))
+          for T in (10, T_hi)}
+    report(f"peak T={T_hi} / peak T=10", f"{pk[T_hi] / pk[10]:.2f}  ({pk[10] / 2**20:.1f} MiB, "
+           f"{pk[T_hi] / 2**20:.1f} MiB)", target(pk[T_hi] / pk[10], 1.1))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="T=200 instead of 1000")
+    args = ap.parse_args()
+    T = 200 if args.quick else 1000
+    print(f"tinyad {tinyad.__version__}, NumPy {np.__version__}, {os.cpu_count()} cores; single-threaded BLAS/XLA, "
+          f"GLIBC_TUNABLES={os.environ['GLIBC_TUNABLES']}")
+    d, p0 = w.setup()
+    j = jax_setup(d, p0)
+    if j is None:
+        print("JAX not installed: its columns are skipped (pip install jax)")
+    hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, 5, w.jit_step), H0)  # compile outside the timings
+    t_hand = plain_steps(d, p0, 200, j)
+    forward_hypergradient(d, p0, T, t_hand, j)
+    reverse_hypergradient(d, p0, T, t_hand, j)
+    hvp(d, p0, j)
+    elementwise_chain()
+    memory_flat(d, p0, T)
+    first_call(100)
+
+
+if __name__ == "__main__":
+    main()
