@@ -125,6 +125,12 @@ def logsumexp_case(data):
     return with_axis(unary(), tnp.logsumexp)(data)
 
 
+def softmax_case(data):
+    x = data.draw(tst.arrays(tst.shapes(min_dims=1), -3.0, 3.0))
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    return (x,), lambda a: tnp.softmax(a, axis=axis)
+
+
 def xent_case(data):
     n, c = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
     batch = data.draw(st.sampled_from([(), (2,)]))
@@ -251,6 +257,7 @@ CASES = {
     "sum": with_axis(unary(), tnp.sum),
     "max": with_axis(distinct, tnp.max),
     "logsumexp": logsumexp_case,
+    "softmax": softmax_case,
     "matmul": matmul_case,
     "reshape": reshape_case,
     "transpose": transpose_case,

@@ -121,24 +121,32 @@ def _fused_eqn(group: _Group, avals: dict, used_later: dict) -> Eqn:
     outs = [e.out for e in members if used_later.get(e.out, -1) > last]
     out_patterns = tuple((f"t{v}", _pattern(avals[v][0], group.shape)) for v in outs)
     nest = LoopNest(len(group.shape), tuple(patterns), body, out_patterns)
-    prim = FusedKernel(nest, [avals[v] for v in outs], group.shape, [e.prim.name for e in members])
+    in_dtypes = [avals[a.var][1] if type(a) is Ref else np.result_type(a) for a in inputs]
+    prim = FusedKernel(nest, [avals[v] for v in outs], group.shape, [e.prim.name for e in members], in_dtypes)
     return Eqn(prim, tuple(inputs), {}, tuple(outs))
 
 
 class FusedKernel(Primitive):
-    """A fused group at replay: allocate its outputs, run the generated kernel, return them."""
+    """A fused group: allocate its outputs, run the generated kernel. In a compiled program it writes that
+    code inline (:meth:`emit`); called as a function (``impl``) it does the same."""
 
-    def __init__(self, nest: LoopNest, out_avals: list, shape: tuple, ops: list) -> None:
+    def __init__(self, nest: LoopNest, out_avals: list, shape: tuple, ops: list, in_dtypes: list) -> None:
         super().__init__(self._run, f"fused[{'+'.join(ops)}]")
-        self.nest, self.out_avals, self.shape, self.kernel = nest, out_avals, shape, None
-        self.scalar_inputs = [k for k, pat in enumerate(nest.inputs) if pat is None]
+        self.nest, self.out_avals, self.shape = nest, out_avals, shape
+        self.scalars = {k: (bool if dt == _BOOL else float) for k, (pat, dt) in enumerate(zip(nest.inputs, in_dtypes))
+                        if pat is None}
+        self.kernel = compile_nest(nest)
 
     def _run(self, *inputs: Any) -> tuple:
-        if self.kernel is None:
-            self.kernel = compile_nest(self.nest)
-        ins = list(inputs)
-        for k in self.scalar_inputs:
-            ins[k] = float(ins[k]) if not isinstance(ins[k], (bool, np.bool_)) else bool(ins[k])
+        ins = [self.scalars[k](x) if k in self.scalars else x for k, x in enumerate(inputs)]
         outs = [np.empty(shape, dtype) for shape, dtype in self.out_avals]
         self.kernel(*ins, *outs, *self.shape)
         return tuple(outs)
+
+    def emit(self, e: Eqn, src: Any, const: Any) -> list[str]:
+        """Replay code: ``v5 = empty(shape, dtype)`` per output, then one call of the kernel."""
+        empty, kernel = const(np.empty), const(self.kernel)
+        args = [f"{self.scalars[k].__name__}({src(a)})" if k in self.scalars else src(a) for k, a in enumerate(e.args)]
+        lines = [f"v{o} = {empty}({shape!r}, {const(dtype)})" for o, (shape, dtype) in zip(e.out, self.out_avals)]
+        lines.append(f"{kernel}({', '.join(args + [f'v{o}' for o in e.out] + [str(n) for n in self.shape])})")
+        return lines

@@ -78,16 +78,24 @@ class Jitted:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not _ENABLED:
             return self.fn(*args, **kwargs)
-        statics = tuple(args[i] if i < len(args) else None for i in self.static_argnums)
-        dyn_args = tuple(None if i in self.static_argnums else a for i, a in enumerate(args))
-        static_kw = tuple((k, kwargs[k]) for k in self.static_argnames if k in kwargs)
-        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
-        leaves, treedef = flatten((dyn_args, dyn_kwargs))
-        dynamic = [i for i, x in enumerate(leaves) if _is_dynamic(x)]
-        values = [leaves[i] for i in dynamic]
-        if any(isinstance(_bottom(x), Staged) for x in values):  # jit inside a function being staged: inline
-            return self.fn(*args, **kwargs)
-        static_leaves = tuple(leaves[i] if i not in dynamic else None for i in range(len(leaves)))
+        call_args, call_kwargs = args, kwargs
+        if self.static_argnums or self.static_argnames:
+            statics = tuple(args[i] if i < len(args) else None for i in self.static_argnums)
+            args = tuple(None if i in self.static_argnums else a for i, a in enumerate(args))
+            static_kw = tuple((k, kwargs[k]) for k in self.static_argnames if k in kwargs)
+            kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        else:
+            statics = static_kw = ()
+        leaves, treedef = flatten((args, kwargs) if kwargs else args)
+        dynamic, values, static_leaves = [], [], list(leaves)
+        for i, x in enumerate(leaves):
+            if type(x) is np.ndarray or _is_dynamic(x):
+                dynamic.append(i)
+                values.append(x)
+                static_leaves[i] = None
+                if isinstance(x, Box) and isinstance(_bottom(x), Staged):  # inside a function being staged: inline
+                    return self.fn(*call_args, **call_kwargs)
+        static_leaves = tuple(static_leaves)
         try:
             key = (treedef, static_leaves, statics, static_kw)
             hash(key)
@@ -98,11 +106,13 @@ class Jitted:
                             "arrays (or floats) for values that change, and hashable objects for static ones."
                             ) from None
 
+        has_kwargs = bool(kwargs)
+
         def flat_fn(*dyn_values: Any) -> list:
             full = list(static_leaves)
             for i, v in zip(dynamic, dyn_values):
                 full[i] = v
-            (a, kw) = treedef.unflatten(full)
+            a, kw = treedef.unflatten(full) if has_kwargs else (treedef.unflatten(full), {})
             a = tuple(statics[self.static_argnums.index(i)] if i in self.static_argnums else x
                       for i, x in enumerate(a)) + tuple(s for i, s in zip(self.static_argnums, statics) if i >= len(a))
             out = self.fn(*a, **{**kw, **dict(static_kw)})

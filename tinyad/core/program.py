@@ -131,12 +131,16 @@ def to_python(p: Program, name: str = "program") -> Callable:
     outputs = {v for o in p.outputs for v in refs_in(o)}
     lines = [f"def {name}({', '.join(f'v{i}' for i in range(p.n_in))}):"]
     for i, e in enumerate(p.eqns):
-        fn = names.get(id(e.prim))
-        if fn is None:
-            fn = names[id(e.prim)] = const(e.prim.impl)
-        call = ", ".join([src(a) for a in e.args] + [f"{k}={src(v)}" for k, v in e.kwargs.items()])
-        target = "".join(f"v{o}, " for o in e.out) if type(e.out) is tuple else f"v{e.out}"
-        lines.append(f"    {target} = {fn}({call}){'.item()' if e.weak else ''}")
+        emit = getattr(e.prim, "emit", None)
+        if emit is not None:  # the primitive writes its own replay code (a fused kernel: allocate, call)
+            lines += ["    " + line for line in emit(e, src, const)]
+        else:
+            fn = names.get(id(e.prim))
+            if fn is None:
+                fn = names[id(e.prim)] = const(e.prim.impl)
+            call = ", ".join([src(a) for a in e.args] + [f"{k}={src(v)}" for k, v in e.kwargs.items()])
+            target = "".join(f"v{o}, " for o in e.out) if type(e.out) is tuple else f"v{e.out}"
+            lines.append(f"    {target} = {fn}({call}){'.item()' if e.weak else ''}")
         dead = sorted(v for v in set(eqn_inputs(e)) if last_use.get(v) == i and v not in outputs)
         if dead:
             lines.append("    del " + ", ".join(f"v{v}" for v in dead))

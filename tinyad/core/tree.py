@@ -183,14 +183,30 @@ def flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[li
     return leaves, _flatten(tree, leaves, is_leaf)
 
 
+_INTERNED: dict = {}  # one TreeDef per structure: equal structures compare (and hash) at the cost of identity
+
+
+def _treedef(node: type, aux: Any, children: tuple) -> TreeDef:
+    key = (node, aux, children)
+    try:
+        td = _INTERNED.get(key)
+    except TypeError:  # unhashable static data (a dataclass's meta field): not interned
+        return TreeDef(node, aux, children)
+    if td is None:
+        td = TreeDef(node, aux, children)
+        if len(_INTERNED) < 100_000:
+            _INTERNED[key] = td
+    return td
+
+
 def _flatten(t: Any, leaves: list, is_leaf: Callable | None) -> TreeDef:
     tt = type(t)
     if is_leaf is None:  # the common containers without a registry lookup (this runs on every grad and jit call)
         if tt is dict:
             keys = _sorted_keys(t)
-            return TreeDef(dict, tuple(keys), tuple([_flatten(t[k], leaves, None) for k in keys]))
+            return _treedef(dict, tuple(keys), tuple([_flatten(t[k], leaves, None) for k in keys]))
         if tt is tuple or tt is list:
-            return TreeDef(tt, None, tuple([_flatten(c, leaves, None) for c in t]))
+            return _treedef(tt, None, tuple([_flatten(c, leaves, None) for c in t]))
         if tt in _LEAF_TYPES:
             leaves.append(t)
             return LEAF
@@ -199,7 +215,7 @@ def _flatten(t: Any, leaves: list, is_leaf: Callable | None) -> TreeDef:
         leaves.append(t)
         return LEAF
     children, aux = node[0](t)
-    return TreeDef(tt, aux, tuple(_flatten(c, leaves, is_leaf) for c in children))
+    return _treedef(tt, aux, tuple(_flatten(c, leaves, is_leaf) for c in children))
 
 
 tree_flatten = flatten

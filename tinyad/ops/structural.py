@@ -82,9 +82,27 @@ def log_softmax(x, axis=-1):
     return subtract(x, logsumexp(x, axis=axis, keepdims=True))
 
 
+def _softmax(x, *, axis):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _softmax_jacobian_product(t, s, x, axis):
+    """J t = s * (t - sum(s * t)) along ``axis``: the Jacobian of softmax is symmetric, so this one formula is
+    its JVP and its VJP (with the axis counted from the end, it serves k tangent directions too)."""
+    ax = axis - ndim_of(x) if axis >= 0 else axis
+    return s * (t - sum(s * t, axis=(ax,), keepdims=True))
+
+
+softmax_p = builtin(_softmax, "softmax")
+softmax_p.defjvp(_softmax_jacobian_product)
+softmax_p.defjvp_batched(_softmax_jacobian_product)
+softmax_p.defvjp(_softmax_jacobian_product)
+
+
 def softmax(x, axis=-1):
-    """exp(x - logsumexp(x)): the one softmax (losses and tinyad.numpy use it)."""
-    return exp(log_softmax(x, axis))
+    """exp(x - logsumexp(x)) along ``axis``, one primitive (losses and tinyad.numpy use it)."""
+    return softmax_p(x, axis=normalize_axes(axis, ndim_of(x))[0])
 
 
 # ---- cumulative sum ----------------------------------------------------------------------------------------
