@@ -233,3 +233,41 @@ def test_has_aux_on_jacobians_and_hessian():
     h, aux = tinyad.hessian(f, has_aux=True)(x)
     np.testing.assert_allclose(h, np.diag(6 * x))
     assert aux == {"n": 2}
+
+
+def test_numpy_ufuncs_and_functions_on_boxes_run_tinyad_primitives():
+    x = np.array([0.3, -1.2, 2.0])
+
+    def f(a):
+        return np.sum(np.tanh(a) * np.exp(a)) + np.mean(np.maximum(a, 0.0)) + np.sum(np.matmul(a, a)) \
+            + np.sum(np.where(a > 0, a, 0.0)) + np.sum(np.abs(a)) + np.sum(np.square(a))
+
+    def g(a):
+        return tnp.sum(tnp.tanh(a) * tnp.exp(a)) + tnp.mean(tnp.maximum(a, 0.0)) + tnp.sum(tnp.matmul(a, a)) \
+            + tnp.sum(tnp.where(a > 0, a, 0.0)) + tnp.sum(tnp.abs(a)) + tnp.sum(tnp.square(a))
+
+    np.testing.assert_allclose(tinyad.grad(f)(x), tinyad.grad(g)(x), rtol=1e-14)
+    np.testing.assert_allclose(tinyad.jvp(f, (x,), (np.ones(3),))[1], tinyad.jvp(g, (x,), (np.ones(3),))[1])
+    with pytest.raises(TypeError, match="writes its result into an existing array"):
+        tinyad.grad(lambda a: np.add(a, 1.0, out=np.zeros(3)))(x)
+    with pytest.raises(TypeError, match=r"numpy\.add\.reduce"):
+        tinyad.grad(lambda a: np.add.reduce(a))(x)
+
+
+def test_the_libraries_are_reachable_after_import_tinyad():
+    import subprocess
+    import sys
+
+    code = ("import tinyad; print(tinyad.optim.sgd, tinyad.hyper.hypergrad, tinyad.nn.mlp, "
+            "tinyad.reversible.hypergrad, tinyad.jit, tinyad.linearize)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        tinyad.nope  # noqa: B018
+
+
+def test_check_grads_takes_jax_argument_order():
+    from tinyad.testing import check_grads
+
+    check_grads(lambda a: tnp.sin(a) * a, (np.array([0.3, 1.0]),), 2, ("fwd", "rev"))
+    check_grads(lambda a: tnp.sin(a) * a, (np.array([0.3, 1.0]),), order=1, modes=["rev"])
