@@ -1,5 +1,6 @@
 """The demos run as a newcomer types them, and show the hyperparameters improving."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from tinyad.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def seed_table(alpha=0.001, hyper_lr=1e-7, outer_steps=10):
@@ -110,3 +113,21 @@ def test_reversible_demo_improves_both_objectives():
     res = reversible.main(["--T", "30", "--meta-steps", "3", "--distil-meta-steps", "6"])
     assert res["schedule"]["history"][-1] < res["schedule"]["history"][0]
     assert res["distillation"]["history"][-1] < res["distillation"]["history"][0] - 0.3
+
+
+@pytest.mark.slow
+def test_demos_run_where_nothing_can_be_cached(tmp_path):
+    """A read-only install with no writable home: numba finds no cache locator (simulated with numba's own
+    NUMBA_CACHE_LOCATOR_CLASSES, which works even as root) and no directory takes generated kernels. The
+    kernels compile in memory instead: a warning, never a crash."""
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    env = {**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "ZipCacheLocator", "TINYAD_CACHE_DIR": str(blocked),
+           "XDG_CACHE_HOME": str(blocked), "HOME": str(blocked), "TMPDIR": str(blocked)}
+    env.pop("NUMBA_CACHE_DIR", None)
+    for demo in (["mlp", "--outer-steps", "1", "--T", "5", "--quiet"], ["reversible", "--T", "5", "--meta-steps",
+                                                                          "1", "--distil-meta-steps", "1"]):
+        out = subprocess.run([sys.executable, "-W", "always", "-m", "tinyad", "demo", *demo], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert "cannot cache compiled kernels" in out.stderr
