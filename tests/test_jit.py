@@ -271,3 +271,15 @@ def test_memory_of_a_jitted_forward_hypergradient_does_not_grow_with_the_run():
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     assert peaks[1] < 1.1 * peaks[0], peaks
+
+
+def test_reused_buffers_never_reach_a_result():
+    """Fused kernels write intermediates into buffers reused across replays; a result that is a view of one
+    (a reshape, a transpose, an index) must not see the next replay overwrite it."""
+    f = tinyad.jit(lambda x: ((x * 2.0 + 1.0).reshape(2, 3).T, tnp.exp(x * x - 1.0) * 3.0))
+    results = [f(np.arange(6.0) + i) for i in range(REPLAYS + 2)]
+    for i, (a, b) in enumerate(results):
+        x = np.arange(6.0) + i
+        np.testing.assert_array_equal(a, (x * 2.0 + 1.0).reshape(2, 3).T)
+        np.testing.assert_allclose(b, np.exp(x * x - 1.0) * 3.0, rtol=1e-15)
+    assert "buffers" in f.source()

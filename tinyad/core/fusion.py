@@ -143,10 +143,39 @@ class FusedKernel(Primitive):
         self.kernel(*ins, *outs, *self.shape)
         return tuple(outs)
 
-    def emit(self, e: Eqn, src: Any, const: Any) -> list[str]:
-        """Replay code: ``v5 = empty(shape, dtype)`` per output, then one call of the kernel."""
+    def emit(self, e: Eqn, src: Any, const: Any, pooled: dict) -> list[str]:
+        """Replay code: each output from the program's buffer pool (``pooled``: var -> slot) or a fresh
+        ``empty(shape, dtype)``, then one call of the kernel."""
         empty, kernel = const(np.empty), const(self.kernel)
         args = [f"{self.scalars[k].__name__}({src(a)})" if k in self.scalars else src(a) for k, a in enumerate(e.args)]
-        lines = [f"v{o} = {empty}({shape!r}, {const(dtype)})" for o, (shape, dtype) in zip(e.out, self.out_avals)]
+        lines = [f"v{o} = buffers[{pooled[o]}]" if o in pooled else f"v{o} = {empty}({shape!r}, {const(dtype)})"
+                 for o, (shape, dtype) in zip(e.out, self.out_avals)]
         lines.append(f"{kernel}({', '.join(args + [f'v{o}' for o in e.out] + [str(n) for n in self.shape])})")
         return lines
+
+
+_FRESH = {"sum", "max", "logsumexp", "softmax", "softmax_cross_entropy", "concatenate", "scatter_add", "cumsum"}
+
+
+def returns_fresh(prim: Primitive) -> bool:
+    """Whether ``prim``'s result never shares memory with its inputs (ufuncs, matmul, reductions, fused
+    kernels), so a buffer it reads may be reused by the next replay. Views (reshape, transpose, indexing,
+    np.real of a real array) share memory and could carry a reused buffer out of the program."""
+    return isinstance(prim, FusedKernel) or isinstance(prim.impl, np.ufunc) or prim.name in _FRESH
+
+
+def buffer_pool(p: Program) -> dict:
+    """Outputs of fused kernels whose memory can be reused from one replay to the next: intermediates (not
+    program outputs) read only by operations that return fresh arrays. var -> (slot, shape, dtype)."""
+    readers: dict[int, list] = {}
+    for e in p.eqns:
+        for v in eqn_inputs(e):
+            readers.setdefault(v, []).append(e.prim)
+    outputs = {v for o in p.outputs for v in refs_in(o)}
+    pool = {}
+    for e in p.eqns:
+        if isinstance(e.prim, FusedKernel):
+            for o, (shape, dtype) in zip(e.out, e.prim.out_avals):
+                if o not in outputs and all(returns_fresh(r) for r in readers.get(o, [])):
+                    pool[o] = (len(pool), shape, dtype)
+    return pool

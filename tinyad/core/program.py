@@ -10,11 +10,12 @@ The fusion of elementwise runs into generated numba kernels plugs in between (``
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 import numpy as np
 
-from .fusion import fuse
+from .fusion import buffer_pool, fuse
 from .staging import Eqn, Program, Ref, eqn_inputs, refs_in
 
 
@@ -65,6 +66,28 @@ def common_subexpressions(p: Program) -> Program:
 
 def simplify(p: Program) -> Program:
     return dead_code_elimination(common_subexpressions(dead_code_elimination(p)))
+
+
+class _Buffers(threading.local):
+    """A compiled program's reusable intermediate buffers, allocated once per thread. A replay that starts
+    while another is using them (a primitive calling back into the same program) gets fresh ones."""
+
+    def __init__(self, specs: list) -> None:
+        self.specs = specs
+        self.arrays: list | None = None
+        self.busy = False
+
+    def acquire(self) -> list:
+        if self.busy:
+            return [np.empty(shape, dtype) for shape, dtype in self.specs]
+        if self.arrays is None:
+            self.arrays = [np.empty(shape, dtype) for shape, dtype in self.specs]
+        self.busy = True
+        return self.arrays
+
+    def release(self, arrays: list) -> None:
+        if arrays is self.arrays:
+            self.busy = False
 
 
 def split_at(p: Program, n_first: int, n_values: int) -> tuple[Program, Program, int]:
@@ -130,10 +153,13 @@ def to_python(p: Program, name: str = "program") -> Callable:
             last_use[v] = i
     outputs = {v for o in p.outputs for v in refs_in(o)}
     lines = [f"def {name}({', '.join(f'v{i}' for i in range(p.n_in))}):"]
+    pool = buffer_pool(p)
+    pooled = {v: slot for v, (slot, _, _) in pool.items()}
+    body_start = len(lines)
     for i, e in enumerate(p.eqns):
         emit = getattr(e.prim, "emit", None)
         if emit is not None:  # the primitive writes its own replay code (a fused kernel: allocate, call)
-            lines += ["    " + line for line in emit(e, src, const)]
+            lines += ["    " + line for line in emit(e, src, const, pooled)]
         else:
             fn = names.get(id(e.prim))
             if fn is None:
@@ -145,6 +171,10 @@ def to_python(p: Program, name: str = "program") -> Callable:
         if dead:
             lines.append("    del " + ", ".join(f"v{v}" for v in dead))
     lines.append("    return [" + ", ".join(src(o) for o in p.outputs) + "]")
+    if pool:  # intermediate buffers reused from replay to replay: no allocation, no page faults
+        buffers = const(_Buffers([(s, d) for _, s, d in sorted(pool.values())]))
+        lines[body_start:] = ([f"    buffers = {buffers}.acquire()", "    try:"] + ["    " + line for line in
+                              lines[body_start:]] + ["    finally:", f"        {buffers}.release(buffers)"])
     source = "\n".join(lines)
     exec(compile(source, f"<tinyad.jit {name}>", "exec"), env)  # noqa: S102 - our own generated code
     fn = env[name]
