@@ -152,3 +152,67 @@ def test_nan_hypergradient_raises_with_the_step():
         train(optim.sgd_hd(0.1, 1e-3), loss=bad, p0={"w": np.array([0.0, 1.0])}, steps=3)
     with pytest.raises(optim.HypergradientError, match="'lr'.*step 2"):
         train(optim.hyper(optim.sgd(0.1), optim.sgd(1e-3)), loss=bad, p0={"w": np.array([0.0, 1.0])}, steps=3)
+
+
+# ---- per-parameter tuning and weight decay (Baydin et al.'s runs; gdtuo's SGDPerParam) ----------------------
+def batches(t):
+    i = 10 * (t % 4)
+    return X[i:i + 10], y[i:i + 10]
+
+
+def test_per_parameter_sgd_hd_by_hand():
+    """One learning rate per parameter array, each moved by its own hypergradient -g_i . dir_i."""
+    lr0 = {"w": 0.01, "b": 0.03}
+    opt = optim.sgd_hd(lr0, 0.5)
+    p = {"w": np.zeros(5), "b": np.zeros(1)}
+    s = opt.init(p)
+    g1 = tinyad.grad(lsq)(p)
+    p1, s = opt.update(g1, s, p)
+    np.testing.assert_allclose(p1["b"], -0.03 * g1["b"], rtol=1e-15)
+    g2 = tinyad.grad(lsq)(p1)
+    p2, s = opt.update(g2, s, p1)
+    for k in ("w", "b"):
+        lr = lr0[k] + 0.5 * float(np.sum(g2[k] * g1[k]))
+        assert s["lr"][k] == pytest.approx(lr, rel=1e-14)
+        np.testing.assert_allclose(p2[k], p1[k] - lr * g2[k], rtol=1e-14)
+    per_weight = optim.sgd_hd({"w": np.full(5, 0.01), "b": np.full(1, 0.03)}, 0.5)  # one rate per weight
+    _, s, _ = train(per_weight, steps=3)
+    assert s["lr"]["w"].shape == (5,) and len(set(np.round(s["lr"]["w"], 12))) > 1
+
+
+@pytest.mark.parametrize("base", ["sgd", "sgdn", "adam"])
+def test_per_parameter_stacks_equal_per_parameter_hd(base):
+    """The engine's hypergradients (a stack) reproduce the hand-derived per-parameter HD rules."""
+    lr0 = {"w": 0.01, "b": 0.02}
+    pairs = {
+        "sgd": (optim.stack(optim.sgd(lr0), optim.sgd(1e-3)), optim.sgd_hd(lr0, 1e-3)),
+        "sgdn": (optim.stack(optim.sgd(lr0, 0.9, nesterov=True), optim.sgd(1e-4), tune=("lr",)),
+                 optim.sgdn_hd(lr0, 1e-4, 0.9)),
+        "adam": (optim.stack(optim.adam(lr0), optim.sgd(1e-3), tune=("lr",)), optim.adam_hd(lr0, 1e-3)),
+    }
+    stacked, hd = pairs[base]
+    pa, sa, _ = train(stacked, loss=lsq, steps=12, batches=batches)
+    pb, sb, _ = train(hd, loss=lsq, steps=12, batches=batches)
+    for k in pa:
+        np.testing.assert_allclose(pa[k], pb[k], rtol=1e-11, atol=1e-14)
+    in_use = optim.hyperparams_in_use(stacked, sa)["lr"]
+    for k in lr0:
+        assert in_use[k] == pytest.approx(sb["lr"][k], rel=1e-11)
+    assert in_use["w"] != in_use["b"]
+
+
+@pytest.mark.parametrize("make", [lambda wd: optim.sgd_hd(0.01, 1e-3, weight_decay=wd),
+                                  lambda wd: optim.sgdn_hd(0.01, 1e-4, 0.9, weight_decay=wd),
+                                  lambda wd: optim.adam_hd(0.01, 1e-3, weight_decay=wd)])
+def test_hd_weight_decay_is_l2_on_the_loss(make):
+    """g = grad + wd theta (Baydin et al.'s runs use wd = 1e-4): the same as adding wd/2 |theta|^2 to the loss."""
+    wd = 1e-2
+
+    def l2_loss(p, Xb, yb):
+        return lsq(p, Xb, yb) + 0.5 * wd * (tnp.sum(p["w"] ** 2) + tnp.sum(p["b"] ** 2))
+
+    pa, sa, la = train(make(wd), loss=lsq, steps=10, batches=batches)
+    pb, sb, lb = train(make(0.0), loss=l2_loss, steps=10, batches=batches)
+    np.testing.assert_allclose(la, lb, rtol=1e-12)
+    for k in pa:
+        np.testing.assert_allclose(pa[k], pb[k], rtol=1e-12, atol=1e-15)

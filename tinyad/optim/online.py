@@ -22,8 +22,10 @@ from typing import Any
 import numpy as np
 
 from .. import numpy as tnp
+from ..core.primitive import shape_of
 from ..core.trace import Box
-from ..core.tree import flatten, tree_map
+from ..core.tree import flatten, mismatch, tree_map
+from ..core.vspace import unbroadcast
 from .adaptive import adam_direction
 from .base import Optimizer, check_like_params, is_zero, leafwise, zeros_like_params
 from .momentum import momentum_direction
@@ -46,6 +48,14 @@ def vdot(a: Any, b: Any) -> Any:
     for x, y in zip(flatten(a)[0], flatten(b)[0]):
         total = total + tnp.sum(x * y)
     return total
+
+
+def _dot_over(a: Any, b: Any, alpha: Any) -> Any:
+    """<a, b> over what one learning rate ``alpha`` scales: every array (a scalar alpha and containers a, b),
+    or, elementwise, the axes alpha broadcasts over (one array a, b and its rate: a scalar or a weight each)."""
+    if not isinstance(a, (dict, list, tuple)):
+        return unbroadcast(a * b, shape_of(alpha))
+    return vdot(a, b)
 
 
 class HypergradientDescent(Optimizer):
@@ -75,7 +85,11 @@ class HypergradientDescent(Optimizer):
         return None
 
     def init(self, params: Any) -> dict:
-        return {"lr": self._hyperparams["lr"], "dir": None, "t": 0, "inner": self.init_inner(params)}
+        lr = self._hyperparams["lr"]
+        if self.per_param and flatten(lr)[1] != flatten(params)[1]:
+            raise ValueError(f"{self.name}: per-parameter learning rates must have the structure of the parameters: "
+                             f"{mismatch(flatten(params)[1], flatten(lr)[1])}")
+        return {"lr": lr, "dir": None, "t": 0, "inner": self.init_inner(params)}
 
     def apply(self, grads: Any, state: dict, params: Any) -> tuple:
         h = self._hyperparams
@@ -85,26 +99,42 @@ class HypergradientDescent(Optimizer):
         t = state["t"] + 1
         alpha = state["lr"]
         if state["dir"] is not None:
-            hg = -vdot(grads, state["dir"])  # d loss(theta_{t-1}) / d alpha_{t-1}
-            check_finite(hg, f"{self.name}: the hypergradient", t)
-            if h["clip"] is not None:
-                hg = tnp.clip(hg, -h["clip"], h["clip"])
-            if h["multiplicative"]:  # Baydin et al.'s normalised variant: a relative change of alpha
-                norms = tnp.sqrt(vdot(grads, grads) * vdot(state["dir"], state["dir"]))
-                alpha = alpha * (1.0 - h["hyper_lr"] * hg / tnp.where(norms > 0, norms, 1.0))
+            if self.per_param:  # one learning rate per parameter array (or per weight): its own hypergradient
+                alpha = tree_map(lambda a, g, d: self._hd_step(a, g, d, t), alpha, grads, state["dir"])
             else:
-                alpha = alpha - h["hyper_lr"] * hg
-            if h["nonneg"]:
-                alpha = tnp.maximum(alpha, 0.0)
+                alpha = self._hd_step(alpha, grads, state["dir"], t)
         dirs, inner = self.direction(grads, state["inner"], params)
-        new_params = tree_map(lambda p, d: p - alpha * d, params, dirs)
+        if self.per_param:
+            new_params = tree_map(lambda p, d, a: p - a * d, params, dirs, alpha)
+        else:
+            new_params = tree_map(lambda p, d: p - alpha * d, params, dirs)
         return new_params, {"lr": alpha, "dir": dirs, "t": t, "inner": inner}
+
+    @property
+    def per_param(self) -> bool:
+        return not flatten(self._hyperparams["lr"])[1].is_leaf
+
+    def _hd_step(self, alpha: Any, grads: Any, dirs: Any, t: int) -> Any:
+        """alpha - hyper_lr * h with h = -<g, dir> = d loss(theta_{t-1}) / d alpha_{t-1}: summed over everything
+        alpha scales (all arrays for one global rate; one array, or one weight, for a per-parameter one)."""
+        h = self._hyperparams
+        hg = -_dot_over(grads, dirs, alpha)
+        check_finite(hg, f"{self.name}: the hypergradient", t)
+        if h["clip"] is not None:
+            hg = tnp.clip(hg, -h["clip"], h["clip"])
+        if h["multiplicative"]:  # Baydin et al.'s normalised variant: a relative change of alpha
+            norms = tnp.sqrt(_dot_over(grads, grads, alpha) * _dot_over(dirs, dirs, alpha))
+            alpha = alpha * (1.0 - h["hyper_lr"] * hg / tnp.where(norms > 0, norms, 1.0))
+        else:
+            alpha = alpha - h["hyper_lr"] * hg
+        return tnp.maximum(alpha, 0.0) if h["nonneg"] else alpha
 
     def levels(self, state: dict) -> list[dict]:
         return [{"lr": state["lr"]}]
 
     def check(self, state: dict) -> None:  # under jit the hypergradient is inside the program: a NaN shows in lr
-        check_finite(state["lr"], f"{self.name}: the hypergradient", state["t"])
+        for lr in flatten(state["lr"])[0]:
+            check_finite(lr, f"{self.name}: the hypergradient", state["t"])
 
 
 class SGDHD(HypergradientDescent):

@@ -13,7 +13,11 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
+
+from ..core.trace import strip
 from ..core.transforms import vjp
+from ..core.tree import flatten, tree_map
 from .base import Optimizer, _is_number
 from .constraints import UNIT, logit, sigmoid
 from .online import check_finite
@@ -42,12 +46,14 @@ class Stack(Optimizer):
         for k in tune:
             if k not in values:
                 raise ValueError(f"stack: {base.name} has no hyperparameter {k!r}; it has {list(values)}")
-            if not _is_number(values[k]):
-                raise TypeError(f"stack: {base.name}'s {k!r} = {values[k]!r} must be a float to be tuned online")
+            leaves = flatten(values[k])[0]
+            if not leaves or not all(_is_number(x) or isinstance(x, np.ndarray) for x in leaves):
+                raise TypeError(f"stack: {base.name}'s {k!r} = {values[k]!r:.60} must be a float (or a container of "
+                                "them, one per parameter array: per-parameter tuning) to be tuned online")
         self.base, self.hyperopt, self.tune = base, hyperopt, tune
         self.squashed = tuple(k for k in tune if k in UNIT)
-        self.u0 = {k: logit(float(values[k]), f"{base.name}'s {k!r}") if k in self.squashed else float(values[k])
-                   for k in tune}
+        self.u0 = {k: tree_map(lambda x, k=k: _unconstrained(x, k in self.squashed, f"{base.name}'s {k!r}"),
+                               values[k]) for k in tune}
         self.name = f"hyper({base.name}/{hyperopt.name})"
         self._hyperparams = dict(hyperopt.hyperparams)
 
@@ -68,11 +74,13 @@ class Stack(Optimizer):
 
     def check(self, state: dict) -> None:
         for k in self.tune:  # under jit the hypergradient is inside the program: a NaN shows in u
-            check_finite(state["u"][k], f"{self.name}: the hypergradient of {k!r}", state["t"])
+            for x in flatten(state["u"][k])[0]:
+                check_finite(x, f"{self.name}: the hypergradient of {k!r}", state["t"])
 
     def base_at(self, u: dict) -> Optimizer:
         """The base optimizer with the tuned hyperparameters at the unconstrained values ``u``."""
-        return self.base.with_hyperparams(**{k: sigmoid(u[k]) if k in self.squashed else u[k] for k in self.tune})
+        return self.base.with_hyperparams(**{k: tree_map(sigmoid, u[k]) if k in self.squashed else u[k]
+                                             for k in self.tune})
 
     def init(self, params: Any) -> dict:
         return {"base": self.base.init(params), "u": self.u0, "hyper": self.hyperopt.init(self.u0), "prev": None,
@@ -86,7 +94,8 @@ class Stack(Optimizer):
             _, pullback = vjp(lambda uu: self.base_at(uu).update(p_grads, p_state, p_params)[0], u)
             (hg,) = pullback(grads)
             for k in self.tune:
-                check_finite(hg[k], f"{self.name}: the hypergradient of {k!r}", t)
+                for x in flatten(hg[k])[0]:
+                    check_finite(x, f"{self.name}: the hypergradient of {k!r}", t)
             u, hstate = self.hyperopt.update(hg, hstate, u)
         new_params, bstate = self.base_at(u).update(grads, state["base"], params)
         return new_params, {"base": bstate, "u": u, "hyper": hstate, "prev": (grads, state["base"], params), "t": t}
@@ -95,8 +104,21 @@ class Stack(Optimizer):
         """Hyperparameters in use at every level, bottom first: [base's, (base's hyperoptimizer's, ...)];
         each level lists all its numeric hyperparameters, the tuned ones at their current values."""
         ours = {k: float(v) for k, v in self.base.hyperparams if _is_number(v)}
-        ours.update({k: float(sigmoid(float(v))) if k in self.squashed else float(v) for k, v in state["u"].items()})
+        ours.update({k: tree_map(lambda x, k=k: _plain(sigmoid(x) if k in self.squashed else x), v)
+                     for k, v in state["u"].items()})
         return (self.base.levels(state["base"]) if self.base.online else []) + [ours]
+
+
+def _unconstrained(x: Any, squashed: bool, what: str) -> Any:
+    if squashed:
+        return logit(x, what)
+    return float(x) if np.ndim(x) == 0 else np.array(x, dtype=float)
+
+
+def _plain(x: Any) -> Any:
+    """A hyperparameter in use as a plain number (a float, or an array for per-weight values)."""
+    x = np.asarray(strip(x), dtype=float)
+    return float(x) if x.ndim == 0 else x
 
 
 def stack(base: Optimizer, hyperopt: Optimizer, tune: Sequence[str] | None = None) -> Stack:
@@ -105,6 +127,6 @@ def stack(base: Optimizer, hyperopt: Optimizer, tune: Sequence[str] | None = Non
 
 
 def hyperparams_in_use(opt: Optimizer, state: dict, level: int = 0) -> dict:
-    """The hyperparameters an optimizer is using now, as floats; ``level`` 0 is the base optimizer (its
-    learning rate, ...), 1 the hyperoptimizer tuning it, and so on."""
-    return {k: float(v) for k, v in opt.levels(state)[level].items()}
+    """The hyperparameters an optimizer is using now, as floats (containers of them for per-parameter ones);
+    ``level`` 0 is the base optimizer (its learning rate, ...), 1 the hyperoptimizer tuning it, and so on."""
+    return {k: tree_map(_plain, v) for k, v in opt.levels(state)[level].items()}
