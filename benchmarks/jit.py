@@ -57,14 +57,22 @@ def target(ratio: float, limit: float) -> str:
 
 def best(f, n: int = 1, reps: int = 3) -> float:
     """Best-of-reps seconds per call (the minimum is the least noisy estimate on a shared machine)."""
-    f()
-    times = []
+    return compare({"f": f}, n, reps)["f"]
+
+
+def compare(fns: dict, n: int = 1, reps: int = 5) -> dict:
+    """Best-of-reps seconds per call of each function, measured in turns (a b c a b c ...) so that a change
+    in the machine's load hits all of them alike."""
+    for f in fns.values():
+        f()
+    times: dict = {name: [] for name in fns}
     for _ in range(reps):
-        t = time.perf_counter()
-        for _ in range(n):
-            f()
-        times.append((time.perf_counter() - t) / n)
-    return min(times)
+        for name, f in fns.items():
+            t = time.perf_counter()
+            for _ in range(n):
+                f()
+            times[name].append((time.perf_counter() - t) / n)
+    return {name: min(ts) for name, ts in times.items()}
 
 
 def peak(f) -> int:
@@ -119,7 +127,6 @@ def jax_setup(d, p0):
 # ---- figures ----------------------------------------------------------------------------------------
 def plain_steps(d, p0, T, j) -> float:
     print("\nplain training (T steps of SGD; time per step)")
-    t_hand = best(lambda: hand_plain_run(d, p0, T)) / T
     h = dict(H0)
 
     def tinyad_plain(step):
@@ -130,11 +137,9 @@ def plain_steps(d, p0, T, j) -> float:
 
     eager_opt = tinyad.optim.sgd(0.1, 0.9, weight_decay=1e-4)
     eager_opt.jit = False
-    t_eager = best(lambda: tinyad_plain(lambda p, s, X, Y, h: w.tinyad_step(p, s, X, Y, eager_opt))) / T
-    t_jit = best(lambda: tinyad_plain(w.jit_step)) / T
-    report("hand NumPy plain step", f"{t_hand * 1e3:.3f} ms = 1.00")
-    report("tinyad eager plain step", f"{t_eager / t_hand:.2f}x")
-    report("tinyad jit plain step", f"{t_jit / t_hand:.2f}x", target(t_jit / t_hand, 1.0))
+    fns = {"hand": lambda: hand_plain_run(d, p0, T),
+           "eager": lambda: tinyad_plain(lambda p, s, X, Y, h: w.tinyad_step(p, s, X, Y, eager_opt)),
+           "jit": lambda: tinyad_plain(w.jit_step)}
     if j:
         jax, jnp, loss, step, _, pj = j[:6]
         hj = jnp.array([0.1, 0.9, 1e-4])
@@ -143,43 +148,54 @@ def plain_steps(d, p0, T, j) -> float:
         def train(p):
             return jax.lax.fori_loop(0, T, lambda t, c: step(t, c, hj), (p, jax.tree.map(jnp.zeros_like, p)))[0]
 
-        t_jax = best(lambda: jax.block_until_ready(train(pj))) / T
-        report("JAX jit plain step", f"{t_jax / t_hand:.2f}x")
-    return t_hand
+        fns["jax"] = lambda: jax.block_until_ready(train(pj))
+    t = {k: v / T for k, v in compare(fns).items()}
+    report("hand NumPy plain step", f"{t['hand'] * 1e3:.3f} ms = 1.00")
+    report("tinyad eager plain step", f"{t['eager'] / t['hand']:.2f}x")
+    report("tinyad jit plain step", f"{t['jit'] / t['hand']:.2f}x", target(t["jit"] / t["hand"], 1.0))
+    if j:
+        report("JAX jit plain step", f"{t['jax'] / t['hand']:.2f}x")
+    return t["hand"]
 
 
-def forward_hypergradient(d, p0, T, t_hand, j) -> None:
+def forward_hypergradient(d, p0, T, j) -> None:
     print(f"\nforward (hybrid) hypergradient d(val loss after T={T})/d(lr, momentum, wd), k = 3 tangents; "
           "time / (T hand NumPy plain steps)")
-    t_hand_fwd = best(lambda: w.numpy_fwd_hypergrad(d, p0, T), reps=2)
-    t_jit = best(lambda: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, T, w.jit_step), H0), reps=2)
-    report("hand NumPy forward mode (hand-derived tangents)", f"{t_hand_fwd / (T * t_hand):.2f}x")
-    report("tinyad jit", f"{t_jit / (T * t_hand):.2f}x", target(t_jit / (T * t_hand), 2.5))
+    fns = {"hand": lambda: hand_plain_run(d, p0, T), "hand_fwd": lambda: w.numpy_fwd_hypergrad(d, p0, T),
+           "jit": lambda: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, T, w.jit_step), H0)}
     if j:
         jax, jnp, *_ = j
         val_loss_after = j[4]
         f = jax.jit(jax.jacfwd(lambda h: val_loss_after(h, T)))
         h = jnp.array([0.1, 0.9, 1e-4])
-        t_jax = best(lambda: jax.block_until_ready(f(h)), reps=2)
-        report("JAX jit(jacfwd)", f"{t_jax / (T * t_hand):.2f}x")
-        report("tinyad jit / JAX", f"{t_jit / t_jax:.2f}", "aim: below 1")
+        fns["jax"] = lambda: jax.block_until_ready(f(h))
+    t = compare(fns, reps=3)
+    report("hand NumPy forward mode (hand-derived tangents)", f"{t['hand_fwd'] / t['hand']:.2f}x")
+    report("tinyad jit", f"{t['jit'] / t['hand']:.2f}x", target(t["jit"] / t["hand"], 2.5))
+    if j:
+        report("JAX jit(jacfwd)", f"{t['jax'] / t['hand']:.2f}x")
+        report("tinyad jit / JAX", f"{t['jit'] / t['jax']:.2f}", "aim: below 1")
 
 
-def reverse_hypergradient(d, p0, T, t_hand, j) -> None:
+def reverse_hypergradient(d, p0, T, j) -> None:
     print(f"\nreverse (unrolled) hypergradient, T={T}: time / (T hand NumPy plain steps); memory per inner step")
     run = lambda h, T=T: w.tinyad_run(h, d, p0, T, w.jit_step)  # noqa: E731
-    t_jit = best(lambda: hyper.hypergrad(run, H0, mode="reverse"), reps=2)
+    fns = {"hand": lambda: hand_plain_run(d, p0, T), "jit": lambda: hyper.hypergrad(run, H0, mode="reverse")}
+    if j:
+        jax, jnp, *_ = j
+        h = jnp.array([0.1, 0.9, 1e-4])
+        f = jax.jit(jax.grad(lambda h: j[4](h, T)))
+        fns["jax"] = lambda: jax.block_until_ready(f(h))
+    t = compare(fns, reps=3)
+    t_jit = t["jit"]
+    t_hand = t["hand"] / T
     m_hi = peak(lambda: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, 100, w.jit_step), H0, mode="reverse"))
     m_lo = peak(lambda: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, 10, w.jit_step), H0, mode="reverse"))
     per_step = (m_hi - m_lo) / 90
     report("tinyad jit, reverse through the run", f"{t_jit / (T * t_hand):.2f}x")
     report("tinyad memory per inner step (T=100 vs T=10)", f"{per_step / 1e3:.0f} KB", target(per_step / 1e3, 800))
     if j:
-        jax, jnp, *_ = j
-        val_loss_after = j[4]
-        h = jnp.array([0.1, 0.9, 1e-4])
-        f = jax.jit(jax.grad(lambda h: val_loss_after(h, T)))
-        t_jax = best(lambda: jax.block_until_ready(f(h)), reps=2)
+        val_loss_after, t_jax = j[4], t["jax"]
         temp = {n: jax.jit(jax.grad(lambda h, n=n: val_loss_after(h, n))).lower(h).compile().memory_analysis()
                 for n in (10, 100)}
         jax_per_step = (temp[100].temp_size_in_bytes - temp[10].temp_size_in_bytes) / 90
@@ -193,22 +209,23 @@ def hvp(d, p0, j) -> None:
     rng = np.random.default_rng(0)
     v = {k: rng.standard_normal(x.shape) for k, x in p0.items()}
     X, Y = d.X_train, d.Y_train
-    t_hand = best(lambda: w.numpy_hvp(p0, v, X, Y), n=20)
     f = tinyad.jit(lambda p, v, X, Y: tinyad.hvp(lambda q: w.loss(q, X, Y), p, v))
-    t_eager = best(lambda: tinyad.hvp(lambda q: w.loss(q, X, Y), p0, v), n=20)
-    t_jit = best(lambda: f(p0, v, X, Y), n=20)
-    report("hand NumPy HVP", f"{t_hand * 1e3:.3f} ms = 1.00")
-    report("tinyad eager hvp", f"{t_eager / t_hand:.2f}x")
-    report("tinyad jit(hvp)", f"{t_jit / t_hand:.2f}x")
+    fns = {"hand": lambda: w.numpy_hvp(p0, v, X, Y), "eager": lambda: tinyad.hvp(lambda q: w.loss(q, X, Y), p0, v),
+           "jit": lambda: f(p0, v, X, Y)}
     if j:
         jax, jnp, loss = j[0], j[1], j[2]
         pj = {k: jnp.asarray(x) for k, x in p0.items()}
         vj = {k: jnp.asarray(x) for k, x in v.items()}
         Xj, Yj = jnp.asarray(X), jnp.asarray(Y)
         g = jax.jit(lambda p, v: jax.jvp(jax.grad(lambda q: loss(q, Xj, Yj)), (p,), (v,))[1])
-        t_jax = best(lambda: jax.block_until_ready(g(pj, vj)), n=20)
-        report("JAX jit(jvp(grad))", f"{t_jax / t_hand:.2f}x")
-        report("tinyad jit / JAX", f"{t_jit / t_jax:.2f}", target(t_jit / t_jax, 1.5))
+        fns["jax"] = lambda: jax.block_until_ready(g(pj, vj))
+    t = compare(fns, n=10)
+    report("hand NumPy HVP", f"{t['hand'] * 1e3:.3f} ms = 1.00")
+    report("tinyad eager hvp", f"{t['eager'] / t['hand']:.2f}x")
+    report("tinyad jit(hvp)", f"{t['jit'] / t['hand']:.2f}x")
+    if j:
+        report("JAX jit(jvp(grad))", f"{t['jax'] / t['hand']:.2f}x")
+        report("tinyad jit / JAX", f"{t['jit'] / t['jax']:.2f}", target(t["jit"] / t["jax"], 1.5))
 
 
 CHAIN = 200
@@ -243,9 +260,9 @@ def elementwise_chain() -> None:
     print(f"\nper-op cost: value and gradient of a chain of {CHAIN} elementwise ops on a length-10 vector")
     x = np.linspace(0.1, 1.0, 10)
     f = tinyad.jit(tinyad.value_and_grad(chain))
-    t_hand = best(lambda: hand_chain(x), n=50) / CHAIN
-    t_eager = best(lambda: tinyad.value_and_grad(chain)(x), n=20) / CHAIN
-    t_jit = best(lambda: f(x), n=50) / CHAIN
+    t = compare({"hand": lambda: hand_chain(x), "eager": lambda: tinyad.value_and_grad(chain)(x),
+                 "jit": lambda: f(x)}, n=20)
+    t_hand, t_eager, t_jit = (t[k] / CHAIN for k in ("hand", "eager", "jit"))
     report("hand NumPy", f"{t_hand * 1e6:.2f} us/op = 1.00")
     report("tinyad eager", f"{t_eager / t_hand:.2f}x")
     report("tinyad jit", f"{t_jit / t_hand:.2f}x", target(t_jit / t_hand, 2.0))
@@ -312,9 +329,9 @@ def main() -> None:
     if j is None:
         print("JAX not installed: its columns are skipped (pip install jax)")
     hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, 5, w.jit_step), H0)  # compile outside the timings
-    t_hand = plain_steps(d, p0, 200, j)
-    forward_hypergradient(d, p0, T, t_hand, j)
-    reverse_hypergradient(d, p0, T, t_hand, j)
+    plain_steps(d, p0, 200, j)
+    forward_hypergradient(d, p0, T, j)
+    reverse_hypergradient(d, p0, T, j)
     hvp(d, p0, j)
     elementwise_chain()
     memory_flat(d, p0, T)
