@@ -283,3 +283,17 @@ def test_reused_buffers_never_reach_a_result():
         np.testing.assert_array_equal(a, (x * 2.0 + 1.0).reshape(2, 3).T)
         np.testing.assert_allclose(b, np.exp(x * x - 1.0) * 3.0, rtol=1e-15)
     assert "buffers" in f.source()
+
+
+def test_library_jits_fall_back_to_eager_where_a_function_cannot_be_traced():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return x * 2.0 if tnp.sum(x) > 0 else -x  # Python control flow on a traced value
+
+    jf = tinyad.jit(f, fallback=True)
+    with pytest.warns(RuntimeWarning, match="runs eagerly from now on"):
+        np.testing.assert_array_equal(jf(np.ones(2)), [2.0, 2.0])
+    np.testing.assert_array_equal(jf(-np.ones(2)), [1.0, 1.0])  # eager: both branches right
+    assert jf.eager and jf.traces == 0

@@ -33,7 +33,7 @@ from .fusion import fuse
 from .primitive import Primitive, dtype_of, shape_of
 from .program import simplify, split_at, to_python
 from .reverse import ReverseTrace, Var, backward
-from .staging import ConcretizationError, Program, Staged, stage
+from .staging import CapturedBoxError, ConcretizationError, Program, Staged, stage
 from .trace import Box, leaked_error, opened
 from .tree import flatten
 
@@ -64,8 +64,10 @@ class Jitted:
     signatures it has compiled; ``.lower(*args)`` gives the program's Python source, for the curious)."""
 
     def __init__(self, fn: Callable, static_argnums: Sequence[int] = (), static_argnames: Sequence[str] = (),
-                 cache_size: int = CACHE_SIZE) -> None:
+                 cache_size: int = CACHE_SIZE, fallback: bool = False) -> None:
         self.fn = fn
+        self.fallback = fallback  # library use: a function that cannot be traced runs eagerly (with a warning)
+        self.eager = False
         self.static_argnums = tuple(static_argnums)
         self.static_argnames = tuple(static_argnames)
         self.cache_size = cache_size
@@ -76,8 +78,19 @@ class Jitted:
         self.__wrapped__ = fn
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not _ENABLED:
+        if not _ENABLED or self.eager:
             return self.fn(*args, **kwargs)
+        if self.fallback:
+            try:
+                return self._call(args, kwargs)
+            except (ConcretizationError, CapturedBoxError) as e:
+                self.eager = True
+                warnings.warn(f"{self.__name__} cannot be compiled ({type(e).__name__}: {str(e)[:200]}...); it runs "
+                              "eagerly from now on.", RuntimeWarning, stacklevel=2)
+                return self.fn(*args, **kwargs)
+        return self._call(args, kwargs)
+
+    def _call(self, args: tuple, kwargs: dict) -> Any:
         call_args, call_kwargs = args, kwargs
         if self.static_argnums or self.static_argnames:
             statics = tuple(args[i] if i < len(args) else None for i in self.static_argnums)
@@ -145,21 +158,24 @@ class Jitted:
 
 
 def jit(fn: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
-        static_argnames: str | Sequence[str] = (), cache_size: int = CACHE_SIZE) -> Any:
+        static_argnames: str | Sequence[str] = (), cache_size: int = CACHE_SIZE, fallback: bool = False) -> Any:
     """Compile ``fn`` for each input signature, like ``jax.jit``; usable as a decorator.
 
     Arrays, NumPy scalars and Python numbers are *dynamic* (a new value replays the same program); any other
     argument (strings, None, objects) is *static*: its value is part of the signature. ``static_argnums`` /
     ``static_argnames`` make numbers static too (for Python control flow on them). Up to ``cache_size``
-    signatures are kept (least recently used first out). See docs/jit.md for what a traced function may do.
+    signatures are kept (least recently used first out). With ``fallback=True`` a function that cannot be
+    traced (Python control flow on a traced value) runs eagerly instead, with a warning: how tinyad's own
+    libraries compile what they can. See docs/jit.md for what a traced function may do.
     """
     if fn is None:
-        return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames, cache_size=cache_size)
+        return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames, cache_size=cache_size,
+                             fallback=fallback)
     if isinstance(fn, Jitted):
         return fn
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
-    return Jitted(fn, nums, names, cache_size)
+    return Jitted(fn, nums, names, cache_size, fallback)
 
 
 # ---- signatures -----------------------------------------------------------------------------------------

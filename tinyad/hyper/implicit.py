@@ -31,6 +31,7 @@ import numpy as np
 
 from .. import numpy as tnp
 from ..core.forward import Dual
+from ..core.jitting import jit
 from ..core.primitive import Primitive
 from ..core.reverse import Var
 from ..core.transforms import grad, hvp, jvp, value_and_grad, vjp
@@ -143,10 +144,16 @@ def _check_solver(solver: str) -> None:
                          "'neumann' (truncated Neumann series, Lorraine et al. 2020)")
 
 
+@jit(static_argnums=0, fallback=True)
+def _hvp(train_loss: Callable, w: Any, hparams: Any, v: Any) -> Any:
+    """H v at (w, hparams), compiled once per training loss and shapes: a solve makes hundreds of them."""
+    return hvp(lambda w_: train_loss(w_, hparams), w, v)
+
+
 def _hessian_matvec(train_loss: Callable, w: Any, hparams: Any, W: _Flat) -> Callable:
     """v ↦ H v on flat vectors, H = ∂²L_train/∂w² at (w, hparams): one tinyad.hvp per product."""
     def matvec(v: np.ndarray) -> np.ndarray:
-        return W.ravel(hvp(lambda w_: train_loss(w_, hparams), w, W.unravel(v)))
+        return W.ravel(_hvp(train_loss, w, hparams, W.unravel(v)))
 
     return matvec
 

@@ -112,7 +112,7 @@ def _apply_update(key: tuple, dynamic: dict, grads: Any, state: Any, params: Any
     return cls.assemble(static, parts, dynamic).apply(grads, state, params)
 
 
-_compiled_update = jitting.jit(_apply_update, static_argnums=0, cache_size=256)
+_compiled_update = jitting.jit(_apply_update, static_argnums=0, cache_size=256, fallback=True)
 
 
 def _is_number(v: Any) -> bool:
