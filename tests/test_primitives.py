@@ -150,7 +150,7 @@ def einsum_case(data):
 def square_matrix(data, batch=True):
     n = data.draw(st.integers(1, 3))
     lead = data.draw(st.sampled_from([(), (2,)])) if batch else ()
-    return data.draw(tst.arrays(lead + (n, n), -1.0, 1.0)) + 3.0 * np.eye(n)  # well conditioned
+    return data.draw(tst.arrays(lead + (n, n), -1.0, 1.0)) + 4.0 * np.eye(n)  # strictly diagonally dominant
 
 
 def linalg_case(fn):
@@ -185,6 +185,42 @@ def eigh_case(data):
     m = data.draw(tst.arrays((n, n), -0.3, 0.3))
     return (m,), lambda x: tnp.linalg.eigh(x + tnp.transpose(x) + spread)[0] + tnp.linalg.eigh(
         x + tnp.transpose(x) + spread)[1] ** 2
+
+
+def eigvalsh_case(data):
+    n = data.draw(st.integers(1, 3))
+    lead = data.draw(st.sampled_from([(), (2,)]))
+    m = data.draw(tst.arrays(lead + (n, n), -0.3, 0.3))
+    spread = np.diag(np.arange(n) * 2.0)
+    return (m,), lambda x: tnp.linalg.eigvalsh(x + tnp.swapaxes(x, -1, -2) + spread)
+
+
+def rectangular(data, lo=-0.3, hi=0.3):
+    """A (batch of) m x n matrices with well-separated, nonzero singular values."""
+    m, n = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    lead = data.draw(st.sampled_from([(), (2,)]))
+    spread = np.eye(m, n) * (2.0 + 2.0 * np.arange(n))
+    return data.draw(tst.arrays(lead + (m, n), lo, hi)) + spread
+
+
+def svd_case(data):
+    """U, Vh enter as the rank-one terms u_i v_i^T (the singular vectors' signs are arbitrary)."""
+    a = rectangular(data)
+
+    def f(x):
+        u, s, vh = tnp.linalg.svd(x, full_matrices=False)
+        return u[..., :, :, None] * vh[..., None, :, :], s
+    return (a,), f
+
+
+def qr_case(data):
+    m = data.draw(st.integers(1, 4))
+    n = data.draw(st.integers(1, m))
+    lead = data.draw(st.sampled_from([(), (2,)]))
+    # No exact zeros: LAPACK skips the reflection of a column that is already zero below the diagonal, so the
+    # signs of Q and R jump there (a discontinuity of the value, not of the rule).
+    a = tst.away_from(data.draw(tst.arrays(lead + (m, n), -1.0, 1.0)), (0.0,), 0.05) + 3.0 * np.eye(m, n)
+    return (a,), lambda x: tuple(tnp.linalg.qr(x))
 
 
 def complex_case(fn, re_lo=-2.0):
@@ -275,6 +311,19 @@ CASES = {
     "cholesky": spd_case(tnp.linalg.cholesky),
     "eigh": eigh_case,
     "pinv": pinv_case,
+    "eigvalsh": eigvalsh_case,
+    "svd": svd_case,
+    "svdvals": lambda data: ((rectangular(data),), tnp.linalg.svdvals),
+    "qr": qr_case,
+    "sigmoid": fixed(tnp.sigmoid, unary(-4.0, 4.0)),
+    "softplus": fixed(tnp.softplus, unary(-4.0, 4.0)),
+    "relu": fixed(tnp.relu, unary(avoid=(0.0,))),
+    "logaddexp": fixed(tnp.logaddexp, binary()),
+    "logaddexp2": fixed(tnp.logaddexp2, binary()),
+    "erf": fixed(tnp.erf, unary()),
+    "erfc": fixed(tnp.erfc, unary()),
+    "arccosh": fixed(tnp.arccosh, unary(1.2, 3.0)),
+    "arctanh": fixed(tnp.arctanh, unary(-0.8, 0.8)),
     "einsum": einsum_case,
     "astype": fixed(lambda a: tnp.astype(a, np.float64), unary()),
 }

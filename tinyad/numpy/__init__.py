@@ -50,14 +50,18 @@ from ..ops.elementwise import (  # noqa: F401
     add,
     angle,
     arccos,
+    arccosh,
     arcsin,
     arcsinh,
     arctan,
     arctan2,
+    arctanh,
     conj,
     cos,
     cosh,
     divide,
+    erf,
+    erfc,
     exp,
     exp2,
     expm1,
@@ -68,6 +72,8 @@ from ..ops.elementwise import (  # noqa: F401
     log1p,
     log2,
     log10,
+    logaddexp,
+    logaddexp2,
     maximum,
     minimum,
     multiply,
@@ -75,8 +81,11 @@ from ..ops.elementwise import (  # noqa: F401
     power,
     real,
     reciprocal,
+    relu,
+    sigmoid,
     sin,
     sinh,
+    softplus,
     sqrt,
     square,
     subtract,
@@ -84,15 +93,20 @@ from ..ops.elementwise import (  # noqa: F401
     tanh,
 )
 from ..ops.nondiff import (  # noqa: F401
+    all,
+    allclose,
+    any,
     argmax,
     argmin,
     argsort,
     ceil,
+    empty_like,
     equal,
     floor,
     floor_divide,
     greater,
     greater_equal,
+    isclose,
     isfinite,
     isinf,
     isnan,
@@ -116,7 +130,7 @@ from ..ops.nondiff import (  # noqa: F401
 )
 from . import fft, linalg  # noqa: F401
 from .contractions import dot, einsum, inner, outer, tensordot, trace  # noqa: F401
-from .elementwise import astype, clip, where  # noqa: F401
+from .elementwise import astype, clip, full_like, where  # noqa: F401
 from .linalg import norm  # noqa: F401
 from .reductions import (  # noqa: F401
     amax,
@@ -142,6 +156,7 @@ from .shaping import (  # noqa: F401
     concatenate,
     diag,
     diagonal,
+    diff,
     expand_dims,
     flip,
     hstack,

@@ -9,12 +9,12 @@ from typing import Any, Sequence
 import numpy as _np
 
 from ..core.primitive import ndim_of, shape_of
-from ..core.trace import strip
+from ..core.trace import innermost, strip
 from ..core.vspace import broadcast_to, getitem, normalize_axes, reshape, scatter_add, transpose
 from ..core.vspace import concatenate as _concatenate
 from ..core.vspace import stack as _stack
 from ..ops.elementwise import multiply, where
-from ..ops.nondiff import argsort
+from ..ops.nondiff import argsort, not_equal
 
 
 def one_axis(axis: Any, nd: int) -> int:
@@ -290,3 +290,36 @@ def index_update(x: Any, idx: Any, v: Any) -> Any:
     flat_v = ravel(broadcast_to(v, target))
     placed = scatter_add(getitem(flat_v, idx=winners), idx=_np.nonzero(written), shape=shape_of(x))
     return where(written, placed, x)
+
+
+
+# ---- differences -------------------------------------------------------------------------------------------------
+def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = _np._NoValue, append: Any = _np._NoValue) -> Any:
+    """The n-th forward difference along ``axis`` (``x[1:] - x[:-1]``, n times), with NumPy's ``prepend`` and
+    ``append`` (scalars are broadcast across the other axes). Boolean inputs give ``!=``, as in NumPy."""
+    if n < 0:
+        raise ValueError(f"tinyad.numpy.diff: order must be non-negative but got {n!r}")
+    if n == 0:
+        return x
+    nd = ndim_of(x)
+    if nd == 0:
+        raise ValueError("tinyad.numpy.diff requires input that is at least one dimensional")
+    axis = one_axis(axis, nd)
+    parts = []
+    for extra in (prepend, None, append):
+        if extra is None:
+            parts.append(x)
+        elif extra is not _np._NoValue:
+            if ndim_of(extra) == 0:
+                extra = broadcast_to(extra, tuple(1 if i == axis else m for i, m in enumerate(shape_of(x))))
+            parts.append(extra)
+    if len(parts) > 1:
+        x = concatenate(parts, axis=axis)
+    for _ in range(int(n)):
+        m = shape_of(x)[axis]
+        hi, lo = getitem(x, idx=_along(axis, slice(1, None))), getitem(x, idx=_along(axis, slice(0, max(m - 1, 0))))
+        if _np.result_type(innermost(x)).kind == "b":
+            x = not_equal(hi, lo)
+        else:
+            x = hi - lo
+    return x
