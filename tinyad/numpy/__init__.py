@@ -43,7 +43,7 @@ from numpy import (  # noqa: F401  constants and constructors: no derivative to 
 from ..core.box import NUMPY_API as _NUMPY_API
 from ..core.primitive import ndim_of as _ndim_of
 from ..core.primitive import shape_of as _shape_of
-from ..core.vspace import broadcast_to, getitem, reshape, scatter_add, transpose  # noqa: F401
+from ..core.vspace import broadcast_to, getitem, scatter_add, transpose  # noqa: F401
 from ..ops.contractions import matmul  # noqa: F401
 from ..ops.elementwise import (  # noqa: F401
     abs,
@@ -167,6 +167,7 @@ from .shaping import (  # noqa: F401
     pad,
     ravel,
     repeat,
+    reshape,
     roll,
     rot90,
     sort,

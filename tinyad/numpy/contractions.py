@@ -7,14 +7,16 @@ from typing import Any
 
 import numpy as _np
 
-from ..core.primitive import ndim_of
-from ..core.vspace import reshape
+from ..core.primitive import ndim_of, shape_of
+from ..core.vspace import broadcast_to, reshape
 from ..core.vspace import sum as _sum
 from ..ops.contractions import einsum_p, matmul, parse_einsum  # noqa: F401 - matmul re-exported
 from ..ops.elementwise import multiply
-from .shaping import diagonal
+from .elementwise import astype
+from .shaping import as_array, diagonal
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_LETTERS_ALL = _LETTERS + _LETTERS.upper()
 
 
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
@@ -51,9 +53,90 @@ def outer(a: Any, b: Any) -> Any:
     return multiply(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
 
-def einsum(subscripts: str, *operands: Any) -> Any:
-    parse_einsum(subscripts, len(operands))  # validate early, with a clear message
-    return einsum_p(*operands, subscripts=subscripts)
+def einsum(*operands: Any, out: Any = None, dtype: Any = None, optimize: Any = False, **kwargs: Any) -> Any:
+    """NumPy's einsum: explicit or implicit output, ``...`` (broadcast axes), an index repeated within one
+    operand (a diagonal: ``'ii->i'``, ``'ii'`` the trace), size-1 axes broadcast, and the sublist form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])``. It is rewritten to one multilinear primitive over distinct
+    indices: diagonals are taken first (differentiable gathers), size-1 axes broadcast explicitly."""
+    if out is not None:
+        raise TypeError("tinyad.numpy.einsum: out= would write into an existing array; use the returned array")
+    subscripts, arrays = _einsum_operands(operands)
+    arrays = [as_array(a) for a in arrays]
+    ins, output = _explicit_subscripts(subscripts, arrays)
+    for i, spec in enumerate(ins):
+        while len(set(spec)) != len(spec):  # a repeated index: its diagonal, moved to the end
+            c = next(c for c in spec if spec.count(c) > 1)
+            first, second = spec.index(c), spec.index(c, spec.index(c) + 1)
+            arrays[i] = diagonal(arrays[i], 0, first, second)
+            spec = "".join(ch for k, ch in enumerate(spec) if k not in (first, second)) + c
+        ins[i] = spec
+    sizes: dict = {}
+    for spec, a in zip(ins, arrays):
+        for c, n in zip(spec, shape_of(a)):
+            if sizes.get(c, 1) not in (1, n) and n != 1:
+                raise ValueError(f"einsum: operands could not be broadcast together: index {c!r} has sizes "
+                                 f"{sizes[c]} and {n}")
+            sizes[c] = max(sizes.get(c, 1), n)
+    for i, (spec, a) in enumerate(zip(ins, arrays)):
+        want = tuple(sizes[c] for c in spec)
+        if shape_of(a) != want:
+            arrays[i] = broadcast_to(a, want)
+    result = einsum_p(*arrays, subscripts=",".join(ins) + "->" + output)
+    return result if dtype is None else astype(result, dtype)
+
+
+def _einsum_operands(operands: tuple) -> tuple:
+    """(subscripts, arrays) from either calling form: ('ij,jk', a, b) or (a, [0, 1], b, [1, 2], [0, 2])."""
+    if not operands:
+        raise ValueError("tinyad.numpy.einsum: no subscripts given")
+    if isinstance(operands[0], str):
+        return operands[0], list(operands[1:])
+    arrays, specs = list(operands[0::2]), list(operands[1::2])
+    output = None
+    if len(operands) % 2:  # a trailing output sublist
+        output, arrays = arrays[-1], arrays[:-1]
+
+    def letters(sub: Any) -> str:
+        return "".join("..." if s is Ellipsis else _LETTERS_ALL[int(s)] for s in sub)
+
+    text = ",".join(letters(sp) for sp in specs)
+    return (text if output is None else text + "->" + letters(output)), arrays
+
+
+def _explicit_subscripts(subscripts: str, arrays: list) -> tuple:
+    """Input specs and the output spec with ``...`` replaced by letters of their own (right-aligned, so
+    that broadcast axes line up) and an implicit output made explicit (NumPy's rule)."""
+    text = subscripts.replace(" ", "")
+    lhs, arrow, rhs = text.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(arrays):
+        raise ValueError(f"einsum: {subscripts!r} names {len(ins)} operands but {len(arrays)} were given")
+    used = set(text) - set(",.->")
+    spare = [c for c in _LETTERS_ALL if c not in used]
+    ranks = []  # how many axes each operand's "..." stands for
+    for spec, a in zip(ins, arrays):
+        named = len(spec.replace("...", ""))
+        rank = ndim_of(a) - named if "..." in spec else 0
+        if rank < 0 or ("..." not in spec and named != ndim_of(a)):
+            raise ValueError(f"einsum: operand {spec!r} names {named} axes but has {ndim_of(a)} dimensions")
+        ranks.append(rank)
+    width = max(ranks, default=0)
+    ell = "".join(spare[:width])
+    ins = [spec.replace("...", ell[width - r:]) for spec, r in zip(ins, ranks)]
+    if arrow:
+        if "..." not in rhs and width and any(c in "".join(ins) for c in ell):
+            raise ValueError("output has more dimensions than subscripts given in einstein sum, but no '...' "
+                             "ellipsis provided to broadcast the extra dimensions.")
+        output = rhs.replace("...", ell)
+    else:
+        counts = {c: lhs.count(c) for c in used}
+        output = ell + "".join(sorted(c for c, k in counts.items() if k == 1))
+    for c in output:
+        if output.count(c) > 1:
+            raise ValueError(f"einsum: output subscript {c!r} appears more than once")
+        if c not in "".join(ins):
+            raise ValueError(f"einsum: output subscript {c!r} does not appear in the inputs")
+    return ins, output
 
 
 def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
