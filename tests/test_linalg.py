@@ -318,6 +318,18 @@ def test_cholesky_upper_and_eigh_upper_triangle_read_as_numpy():
     check_grads(lambda x: tnp.linalg.cholesky(x @ x.T + 3.0 * np.eye(3), upper=True), (A3,), order=2)
 
 
+# ---- solve: NumPy's broadcasting of right-hand sides -------------------------------------------------------------
+@pytest.mark.parametrize("b_shape", [(3,), (3, 2), (2, 3, 2), (1, 3, 2)])
+def test_solve_with_a_batch_of_matrices_reads_b_as_numpy_does(b_shape):
+    """A 1-d b is one right-hand side for every matrix of the batch (this crashed in the derivative of a)."""
+    a = RNG.standard_normal((2, 3, 3)) + 3.0 * np.eye(3)
+    b = RNG.standard_normal(b_shape)
+    np.testing.assert_allclose(tnp.linalg.solve(a, b), np.linalg.solve(a, b), rtol=1e-13)
+    check_grads(tnp.linalg.solve, (a, b), order=2)
+    for jac in (tinyad.jacfwd, tinyad.jacrev):
+        assert jac(tnp.linalg.solve, argnums=(0, 1))(a, b)[1].shape == np.linalg.solve(a, b).shape + b_shape
+
+
 # ---- the rest of tinyad.numpy.linalg ---------------------------------------------------------------------------
 def test_matrix_power_multi_dot_cond_rank_equal_numpy():
     for n in (-3, -1, 0, 1, 2, 5):

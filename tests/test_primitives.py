@@ -160,8 +160,11 @@ def linalg_case(fn):
 
 
 def solve_case(data):
-    a = square_matrix(data, batch=False)
-    b = data.draw(tst.arrays(data.draw(st.sampled_from([(a.shape[0],), (a.shape[0], 2)]))))
+    """b: one vector (also for a batch of matrices: NumPy reads a 1-d b as one right-hand side) or columns,
+    with or without the batch axes of a."""
+    a = square_matrix(data)
+    n, lead = a.shape[-1], a.shape[:-2]
+    b = data.draw(tst.arrays(data.draw(st.sampled_from([(n,), (n, 2), lead + (n, 2)]))))
     return (a, b), tnp.linalg.solve
 
 

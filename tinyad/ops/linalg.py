@@ -23,7 +23,7 @@ import numpy as np
 from ..core.primitive import builtin, is_complex, ndim_of, shape_of
 from ..core.reverse import transposed_jvps
 from ..core.trace import innermost
-from ..core.vspace import concatenate, getitem, real, reshape, sum, swap_last
+from ..core.vspace import concatenate, getitem, real, reshape, sum, swap_last, unbroadcast
 from .contractions import matmul
 from .elementwise import conj, multiply, negative, square, where
 
@@ -117,16 +117,28 @@ logabsdet = _linalg(_logabsdet, "logabsdet", _logabsdet_jvp, batched=True)
 
 
 # ---- solve ---------------------------------------------------------------------------------------------
-def _as_columns(b, a):
-    """b as a matrix of right-hand sides: (n,) -> (n, 1), as NumPy's solve reads a 1-d b."""
-    return reshape(b, shape_of(b) + (1,)) if ndim_of(b) == 1 else b
+def _columns(x, b):
+    """``x`` (the solution, or a tangent or cotangent of it) as a stack of column matrices: NumPy reads a 1-d b
+    as one right-hand side, also for a batch of matrices a (x is then (..., n))."""
+    return reshape(x, shape_of(x) + (1,)) if ndim_of(b) == 1 else x
 
 
-solve = _linalg(np.linalg.solve, "solve",
-                lambda g, ans, a, b: negative(reshape(solve(a, matmul(g, _as_columns(ans, a))), shape_of(ans))),
-                lambda g, ans, a, b: solve(a, g))
-# Transposing solve(a, .) needs solve's own VJP for b, so that one is written out: solve(a^T, .).
-solve.defvjp(solve.vjps[0], lambda g, ans, a, b: solve(_T(a), g))
+def _solve_jvp_a(g, ans, a, b):
+    """dx = -a^-1 da x."""
+    return reshape(negative(solve(a, matmul(g, _columns(ans, b)))), shape_of(ans))
+
+
+def _solve_vjp_b(g, ans, a, b):
+    """The transpose of db -> a^-1 db: a^-T g, summed over the batch axes b was broadcast along."""
+    c = solve(_T(a), _columns(g, b))
+    if ndim_of(b) == 1:
+        c = reshape(c, shape_of(c)[:-1])
+    return unbroadcast(c, shape_of(b))
+
+
+solve = _linalg(np.linalg.solve, "solve", _solve_jvp_a, lambda g, ans, a, b: solve(a, g))
+# Transposing solve(a, .) needs solve's own VJP for b, so that one is written out.
+solve.defvjp(solve.vjps[0], _solve_vjp_b)
 
 
 # ---- cholesky ------------------------------------------------------------------------------------------
