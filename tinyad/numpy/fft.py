@@ -25,8 +25,8 @@ def _scaled(y: _Any, n: int, norm: _Any, inverse: bool) -> _Any:
     """NumPy's normalisations relative to its default ('backward': forward unscaled, inverse 1/n)."""
     if norm is None or norm == "backward":
         return y
-    if norm == "ortho":
-        return y * _np.sqrt(n) if inverse else y / _np.sqrt(n)
+    if norm == "ortho":  # Python floats: a float32 transform stays complex64
+        return y * float(_np.sqrt(n)) if inverse else y / float(_np.sqrt(n))
     if norm == "forward":
         return y * float(n) if inverse else y / float(n)
     raise ValueError(f'Invalid norm value {norm}; should be "backward", "ortho" or "forward".')

@@ -99,7 +99,7 @@ def _count(x: Any, axis: Any, where: Any, what: str) -> Any:
     shp = shape_of(x)
     if where is not _NOVALUE:
         mask = _np.broadcast_to(_np.asarray(strip(where), dtype=bool), shp)
-        n = _np.sum(mask, axis=axis, keepdims=True).astype(float)
+        n = _np.sum(mask, axis=axis, keepdims=True).astype(_np.result_type(innermost(x), _np.float16))
         if not _np.all(n):
             raise ValueError(f"tinyad.numpy.{what}: a where= mask selects no elements of some reductions, whose value "
                              "is then undefined (NumPy returns nan with a warning)")
@@ -167,8 +167,7 @@ def _prod(x: Any, axis: Any, keepdims: bool) -> Any:
     out_shape = tuple(1 if i in axes else n for i, n in enumerate(shp)) if keepdims else tuple(shp[a] for a in rest)
     m = int(_np.prod([shp[a] for a in axes]))
     if m == 0:
-        return _np.ones(out_shape, dtype=_np.result_type(innermost(x), _np.float64) if _np.result_type(
-            innermost(x)).kind in "fc" else _np.result_type(innermost(x)))
+        return _np.ones(out_shape, dtype=_np.prod(_np.ones(0, dtype=_np.result_type(innermost(x)))).dtype)
     # The reduced axes last, merged into one, then multiplied in pairs along it.
     x = reshape(transpose(x, rest + axes), tuple(shp[a] for a in rest) + (m,))
     last = len(rest)
@@ -197,7 +196,8 @@ def cumprod(x: Any, axis: int | None = None, dtype: Any = None, out: Any = None)
     n, shift = shape_of(x)[axis], 1
     while shift < n:
         ones_shape = tuple(shift if i == axis else s for i, s in enumerate(shape_of(x)))
-        shifted = concatenate(_np.ones(ones_shape), getitem(x, idx=_along(axis, slice(0, n - shift))), axis=axis)
+        ones = _np.ones(ones_shape, dtype=_np.result_type(innermost(x)))
+        shifted = concatenate(ones, getitem(x, idx=_along(axis, slice(0, n - shift))), axis=axis)
         x = x * shifted
         shift *= 2
     return x

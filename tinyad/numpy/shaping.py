@@ -394,12 +394,12 @@ def diag(v: Any, k: int = 0) -> Any:
 
 def tril(x: Any, k: int = 0) -> Any:
     x = as_array(x)
-    return multiply(x, _np.tril(_np.ones(shape_of(x)[-2:]), k))
+    return multiply(x, _np.tril(_np.ones(shape_of(x)[-2:], dtype=bool), k))  # a boolean mask keeps x's dtype
 
 
 def triu(x: Any, k: int = 0) -> Any:
     x = as_array(x)
-    return multiply(x, _np.triu(_np.ones(shape_of(x)[-2:]), k))
+    return multiply(x, _np.triu(_np.ones(shape_of(x)[-2:], dtype=bool), k))
 
 
 def meshgrid(*xs: Any, copy: bool = True, sparse: bool = False, indexing: str = "xy") -> tuple:
