@@ -124,3 +124,16 @@ def test_mod_is_a_constant_and_fmod_is_differentiable():
 def test_rounding_and_comparisons_are_constants(fn):
     np.testing.assert_array_equal(tinyad.grad(lambda x: tnp.sum(x * fn(x)))(a([0.5, -1.5, 2.0])),
                                   np.asarray(fn(a([0.5, -1.5, 2.0])), dtype=float))
+
+
+def test_fmax_and_fmin_give_ties_to_y_and_skip_nans():
+    assert tinyad.grad(tnp.fmax, argnums=(0, 1))(a(1.0), a(1.0)) == (0.0, 1.0)
+    assert tinyad.grad(tnp.fmin, argnums=(0, 1))(a(1.0), a(1.0)) == (0.0, 1.0)
+    assert tinyad.grad(tnp.fmax, argnums=(0, 1))(a(np.nan), a(1.0)) == (0.0, 1.0)
+    assert tinyad.grad(tnp.fmin, argnums=(0, 1))(a(2.0), a(np.nan)) == (1.0, 0.0)
+
+
+def test_sinc_derivatives_at_zero():
+    assert both(tnp.sinc, a(0.0)) == 0.0
+    np.testing.assert_allclose(tinyad.grad(tinyad.grad(tnp.sinc))(a(0.0)), -np.pi ** 2 / 3, rtol=1e-15)
+    np.testing.assert_allclose(tinyad.grad(tinyad.grad(tnp.sinc))(a(1e-4)), -3.289868133696453, rtol=1e-7)

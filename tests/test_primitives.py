@@ -42,6 +42,12 @@ def separated_pair(data):
     return x, y
 
 
+def copysign_case(data):
+    """x away from 0 (|x| has a kink there), y away from 0 (its sign bit flips there)."""
+    x, y = binary(yavoid=(0.0,))(data)
+    return (tst.away_from(x, (0.0,)), y), tnp.copysign
+
+
 def distinct(data):
     """Arrays with distinct entries (max's derivative is not defined at ties)."""
     shape = data.draw(tst.shapes(min_dims=1))
@@ -327,6 +333,11 @@ CASES = {
     "erfc": fixed(tnp.erfc, unary()),
     "arccosh": fixed(tnp.arccosh, unary(1.2, 3.0)),
     "arctanh": fixed(tnp.arctanh, unary(-0.8, 0.8)),
+    "float_power": fixed(tnp.float_power, binary(0.3, 2.0, -2.0, 2.0)),
+    "fmax": fixed(tnp.fmax, separated_pair),
+    "fmin": fixed(tnp.fmin, separated_pair),
+    "copysign": copysign_case,
+    "sinc": fixed(tnp.sinc, unary()),
     "einsum": einsum_case,
     "astype": fixed(lambda a: tnp.astype(a, np.float64), unary()),
 }

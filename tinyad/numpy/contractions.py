@@ -7,13 +7,14 @@ from typing import Any
 
 import numpy as _np
 
-from ..core.primitive import ndim_of, shape_of
-from ..core.vspace import broadcast_to, reshape
+from ..core.primitive import is_complex, ndim_of, shape_of
+from ..core.trace import innermost
+from ..core.vspace import broadcast_to, getitem, reshape
 from ..core.vspace import sum as _sum
 from ..ops.contractions import einsum_p, matmul, parse_einsum  # noqa: F401 - matmul re-exported
-from ..ops.elementwise import multiply
+from ..ops.elementwise import conj, multiply
 from .elementwise import astype
-from .shaping import as_array, diagonal
+from .shaping import as_array, concatenate, diagonal, moveaxis, stack
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _LETTERS_ALL = _LETTERS + _LETTERS.upper()
@@ -141,3 +142,80 @@ def _explicit_subscripts(subscripts: str, arrays: list) -> tuple:
 
 def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     return _sum(diagonal(x, offset, axis1, axis2), axis=-1)
+
+
+def vdot(a: Any, b: Any) -> Any:
+    """sum(conj(a) b) over the flattened arrays."""
+    a, b = reshape(as_array(a), (-1,)), reshape(as_array(b), (-1,))
+    return _sum(multiply(conj(a) if is_complex(a) else a, b))
+
+
+def kron(a: Any, b: Any) -> Any:
+    """The Kronecker product: every entry of ``a`` times the whole of ``b``, tiled (an outer product, reshaped)."""
+    a, b = as_array(a), as_array(b)
+    nd = max(ndim_of(a), ndim_of(b))
+    sa = (1,) * (nd - ndim_of(a)) + shape_of(a)
+    sb = (1,) * (nd - ndim_of(b)) + shape_of(b)
+    wide_a = reshape(a, tuple(v for n in sa for v in (n, 1)))
+    wide_b = reshape(b, tuple(v for n in sb for v in (1, n)))
+    return reshape(multiply(wide_a, wide_b), tuple(m * n for m, n in zip(sa, sb)))
+
+
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: Any = None) -> Any:
+    """The cross product of 3-vectors (a 2-vector has a zero third component; two 2-vectors give the z
+    component alone, as NumPy), broadcast over the other axes."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = moveaxis(as_array(a), axisa, -1), moveaxis(as_array(b), axisb, -1)
+    na, nb = shape_of(a)[-1], shape_of(b)[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product (dimension must be 2 or 3)")
+    ax = [getitem(a, idx=(Ellipsis, i)) for i in range(na)] + ([0.0] if na == 2 else [])
+    bx = [getitem(b, idx=(Ellipsis, i)) for i in range(nb)] + ([0.0] if nb == 2 else [])
+    z = ax[0] * bx[1] - ax[1] * bx[0]
+    if na == nb == 2:
+        return z
+    c = stack([ax[1] * bx[2] - ax[2] * bx[1], ax[2] * bx[0] - ax[0] * bx[2], z], axis=-1)
+    return moveaxis(c, -1, axisc)
+
+
+def convolve(a: Any, v: Any, mode: str = "full") -> Any:
+    """The discrete linear convolution of two 1-d sequences: out[k] = sum_i a[i] v[k - i], as a gather of
+    sliding windows of the zero-padded ``a`` times the reversed ``v`` ('full', 'same' or 'valid')."""
+    a, v = as_array(a), as_array(v)
+    if ndim_of(a) != 1 or ndim_of(v) != 1:
+        raise ValueError("object too deep for desired array (convolve takes 1-d sequences)")
+    n, m = shape_of(a)[0], shape_of(v)[0]
+    if n == 0 or m == 0:
+        raise ValueError("v cannot be empty" if m == 0 else "a cannot be empty")
+    if m > n:  # NumPy convolves the longer with the shorter; the sum is the same either way
+        a, v, n, m = v, a, m, n
+    padded = concatenate([_np.zeros(m - 1), a, _np.zeros(m - 1)]) if m > 1 else a
+    windows = getitem(padded, idx=_np.arange(n + m - 1)[:, None] + _np.arange(m)[None, :])
+    full = matmul(windows, getitem(v, idx=slice(None, None, -1)))
+    if mode == "full":
+        return full
+    if mode == "same":
+        start = (m - 1) // 2
+        return getitem(full, idx=slice(start, start + n))
+    if mode == "valid":
+        return getitem(full, idx=slice(m - 1, n))
+    raise ValueError(f"mode must be one of 'full', 'same' or 'valid' (got {mode!r})")
+
+
+def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
+    """Cross-correlation of two 1-d sequences, sum_n a[n + k] conj(v[n]): convolve with the reversed conjugate."""
+    v = as_array(v)
+    rev = getitem(v, idx=slice(None, None, -1))
+    return convolve(a, conj(rev) if is_complex(rev) else rev, mode)
+
+
+def polyval(p: Any, x: Any) -> Any:
+    """p[0] x^(n-1) + ... + p[n-1] by Horner's rule (differentiable in the coefficients and in x)."""
+    p = as_array(p)
+    if ndim_of(p) != 1:
+        raise ValueError("tinyad.numpy.polyval: p must be a 1-d sequence of coefficients")
+    y = _np.zeros_like(_np.asarray(innermost(x), dtype=float))
+    for i in range(shape_of(p)[0]):
+        y = y * x + getitem(p, idx=i)
+    return y

@@ -9,8 +9,8 @@ import numpy as _np
 
 from ..core.primitive import is_complex, shape_of
 from ..core.trace import Box, innermost, strip
-from ..core.vspace import broadcast_to
-from ..ops.elementwise import add, maximum, minimum
+from ..core.vspace import broadcast_to, getitem
+from ..ops.elementwise import add, maximum, minimum, multiply
 from ..ops.elementwise import where as _where
 from ..ops.nondiff import nonzero
 from ..ops.structural import astype_p
@@ -73,3 +73,51 @@ def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subo
         target = shape_of(a) if shape is None else ((shape,) if _np.isscalar(shape) else tuple(shape))
         return broadcast_to(astype(fill_value, dt), target)
     return _np.full_like(strip(a), strip(fill_value), dtype=dtype, order=order, subok=subok, shape=shape)
+
+
+def positive(x: Any) -> Any:
+    """+x (NumPy's copy; a box is immutable, so itself)."""
+    return x if isinstance(x, Box) else _np.positive(x)
+
+
+def deg2rad(x: Any) -> Any:
+    return multiply(x, _np.pi / 180.0)
+
+
+def rad2deg(x: Any) -> Any:
+    return multiply(x, 180.0 / _np.pi)
+
+
+radians, degrees = deg2rad, rad2deg
+
+
+def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
+    """The choice of the first true condition, elementwise (nested ``where``; the conditions are constants)."""
+    condlist, choicelist = list(condlist), list(choicelist)
+    if len(condlist) != len(choicelist):
+        raise ValueError("list of cases must be same length as list of conditions")
+    out = default
+    for cond, choice in reversed(list(zip(condlist, choicelist))):
+        out = where(cond, choice, out)
+    return out
+
+
+def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period: Any = None) -> Any:
+    """Piecewise-linear interpolation, differentiable in ``x`` and ``fp`` (and ``xp``), as JAX writes it: the
+    segment is found by searchsorted (a constant), a zero-width segment takes its left value, and outside
+    [xp[0], xp[-1]] the end values (or ``left``/``right``) hold."""
+    if period is not None:
+        raise NotImplementedError("tinyad.numpy.interp: period= is not supported")
+    xp_plain = _np.asarray(strip(xp))
+    if xp_plain.ndim != 1 or _np.ndim(strip(fp)) != 1 or len(xp_plain) != _np.shape(strip(fp))[0]:
+        raise ValueError("fp and xp are not of the same length / not 1-d")
+    n = len(xp_plain)
+    i = _np.clip(_np.searchsorted(xp_plain, _np.asarray(strip(x)), side="right"), 1, max(n - 1, 1))
+    fp_lo, fp_hi = getitem(fp, idx=i - 1), getitem(fp, idx=i if n > 1 else i - 1)
+    xp_lo, xp_hi = getitem(xp, idx=i - 1), getitem(xp, idx=i if n > 1 else i - 1)
+    dx = xp_hi - xp_lo
+    flat = _np.abs(_np.asarray(innermost(dx))) <= _np.spacing(_np.finfo(_np.result_type(xp_plain, 1.0)).eps)
+    f = where(flat, fp_lo, fp_lo + ((x - xp_lo) / where(flat, 1.0, dx)) * (fp_hi - fp_lo))
+    x_plain = _np.asarray(strip(x))
+    f = where(x_plain < xp_plain[0], getitem(fp, idx=0) if left is None else left, f)
+    return where(x_plain > xp_plain[-1], getitem(fp, idx=n - 1) if right is None else right, f)

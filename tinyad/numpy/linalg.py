@@ -37,7 +37,6 @@ from ..ops.elementwise import divide as _divide
 from ..ops.elementwise import real as _real
 from ..ops.elementwise import sqrt as _sqrt
 from ..ops.elementwise import where as _where
-from ..ops.linalg import cofactors as _cofactors  # noqa: F401 - the adjugate's transpose, for tests and users
 from ..ops.linalg import det, inv  # noqa: F401
 from .reductions import max as _max
 from .reductions import min as _min

@@ -11,15 +11,17 @@ from ..core.primitive import is_complex, ndim_of, shape_of
 from ..core.trace import innermost, strip
 from ..core.vspace import broadcast_to, concatenate, getitem, normalize_axes, reshape, transpose
 from ..core.vspace import sum as _sum
-from ..ops.elementwise import conj, maximum, negative, real, sqrt
+from ..ops.contractions import matmul
+from ..ops.elementwise import conj, maximum, minimum, negative, real, sqrt
 from ..ops.elementwise import where as _where
+from ..ops.nondiff import argsort
 from ..ops.structural import cumsum_p
 from ..ops.structural import log_softmax as _log_softmax
 from ..ops.structural import logsumexp as _logsumexp
 from ..ops.structural import max as _max
 from ..ops.structural import softmax as _softmax
 from .elementwise import astype
-from .shaping import as_array, one_axis, ravel
+from .shaping import _at_least_2d, as_array, moveaxis, one_axis, ravel, take, take_along_axis
 
 
 def _count(x: Any, axis: Any, what: str) -> int:
@@ -218,3 +220,193 @@ def softmax(x: Any, axis: Any = -1) -> Any:
     """exp(x - logsumexp(x)) over ``axis`` (an int, a tuple, or None: all axes)."""
     x = as_array(x)
     return _softmax(x, axis=normalize_axes(axis, ndim_of(x)))
+
+
+# ---- more statistics: compositions of the above ----------------------------------------------------------------
+def ptp(x: Any, axis: Any = None, out: Any = None, keepdims: Any = _NOVALUE) -> Any:
+    """max - min (peak to peak)."""
+    return max(x, axis, out, keepdims) - min(x, axis, out, keepdims)
+
+
+def average(x: Any, axis: Any = None, weights: Any = None, returned: bool = False, *,
+            keepdims: Any = _NOVALUE) -> Any:
+    """The weighted mean sum(w x) / sum(w); 1-d weights lie along a single ``axis``, as in NumPy."""
+    x = as_array(x)
+    kd = _kd(keepdims)
+    if weights is None:
+        avg = mean(x, axis, keepdims=kd)
+        total = _np.broadcast_to(float(_count(x, axis, _NOVALUE, "average")), _np.shape(innermost(avg)))
+        return (avg, total) if returned else avg
+    w = as_array(weights)
+    if shape_of(w) != shape_of(x):
+        if axis is None:
+            raise TypeError("Axis must be specified when shapes of a and weights differ.")
+        if ndim_of(w) != 1 or isinstance(axis, tuple) and len(axis) != 1:
+            raise TypeError("1D weights expected when shapes of a and weights differ.")
+        ax = one_axis(axis[0] if isinstance(axis, tuple) else axis, ndim_of(x))
+        if shape_of(w)[0] != shape_of(x)[ax]:
+            raise ValueError("Length of weights not compatible with specified axis.")
+        w = reshape(w, tuple(shape_of(w)[0] if i == ax else 1 for i in range(ndim_of(x))))
+        w = broadcast_to(w, shape_of(x))
+    total = _sum(w, axis=axis, keepdims=kd)
+    avg = _sum(x * w, axis=axis, keepdims=kd) / total
+    return (avg, total) if returned else avg
+
+
+def _moved_last(x: Any, axis: Any) -> tuple:
+    """``x`` with the reduced axes merged into one last axis, and the shape keepdims=True would give."""
+    nd = ndim_of(x)
+    axes = normalize_axes(axis, nd)
+    rest = tuple(a for a in range(nd) if a not in axes)
+    kept = tuple(1 if a in axes else n for a, n in enumerate(shape_of(x)))
+    merged = reshape(transpose(x, rest + axes), tuple(shape_of(x)[a] for a in rest) + (-1,))
+    return merged, kept
+
+
+def quantile(x: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
+             method: str = "linear", keepdims: bool = False, *, weights: Any = None,
+             interpolation: Any = None) -> Any:
+    """The q-th quantiles by NumPy's default 'linear' method: sorted values at q (n - 1), interpolated between
+    neighbours (differentiable through the sort; ``q`` is a constant). The quantiles' axes come first."""
+    if out is not None:
+        raise TypeError("tinyad.numpy.quantile: out= would write into an existing array; use the returned array")
+    if (interpolation or method) != "linear" or weights is not None:
+        raise NotImplementedError("tinyad.numpy.quantile: only method='linear' without weights is supported")
+    x = as_array(x)
+    q = _np.asarray(strip(q), dtype=float)
+    if _np.any((q < 0) | (q > 1)):
+        raise ValueError("Quantiles must be in the range [0, 1]")
+    merged, kept = _moved_last(x, axis)
+    n = shape_of(merged)[-1]
+    if n == 0:
+        raise ValueError("tinyad.numpy.quantile of an empty array: its value is undefined (NumPy returns nan)")
+    ordered = take_along_axis(merged, argsort(merged, axis=-1), -1)
+    pos = q * (n - 1)
+    lo = _np.floor(pos).astype(int)
+    hi = _np.minimum(lo + 1, n - 1)
+    frac = pos - lo
+    below, above = take(ordered, lo.ravel(), -1), take(ordered, hi.ravel(), -1)
+    frac = frac.ravel()
+    result = below + (above - below) * frac  # (..., len(q)): NumPy's linear interpolation
+    result = moveaxis(result, -1, 0)
+    shape = q.shape + (kept if keepdims else tuple(n_ for a, n_ in enumerate(shape_of(x))
+                                                   if a not in normalize_axes(axis, ndim_of(x))))
+    return reshape(result, shape)
+
+
+def percentile(x: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
+               method: str = "linear", keepdims: bool = False, *, weights: Any = None,
+               interpolation: Any = None) -> Any:
+    return quantile(x, _np.asarray(strip(q), dtype=float) / 100.0, axis, out, overwrite_input, method, keepdims,
+                    weights=weights, interpolation=interpolation)
+
+
+def median(x: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False, keepdims: bool = False) -> Any:
+    """The middle of the sorted values (the mean of the two middle ones for an even count)."""
+    return quantile(x, 0.5, axis, out, keepdims=keepdims)
+
+
+# ---- NaN-ignoring reductions: the NaNs replaced by the reduction's identity --------------------------------------
+def _nan_masked(x: Any, fill: float) -> Any:
+    x = as_array(x)
+    return _where(_np.isnan(_np.asarray(innermost(x))), fill, x)
+
+
+def nansum(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NOVALUE,
+           initial: Any = _NOVALUE, where: Any = _NOVALUE) -> Any:
+    return sum(_nan_masked(x, 0.0), axis, dtype, out, keepdims, initial, where)
+
+
+def nanprod(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NOVALUE,
+            initial: Any = _NOVALUE, where: Any = _NOVALUE) -> Any:
+    return prod(_nan_masked(x, 1.0), axis, dtype, out, keepdims, initial, where)
+
+
+def nanmax(x: Any, axis: Any = None, out: Any = None, keepdims: Any = _NOVALUE, initial: Any = _NOVALUE,
+           where: Any = _NOVALUE) -> Any:
+    return max(_nan_masked(x, -_np.inf), axis, out, keepdims, initial, where)
+
+
+def nanmin(x: Any, axis: Any = None, out: Any = None, keepdims: Any = _NOVALUE, initial: Any = _NOVALUE,
+           where: Any = _NOVALUE) -> Any:
+    return min(_nan_masked(x, _np.inf), axis, out, keepdims, initial, where)
+
+
+def _present(x: Any, where: Any) -> Any:
+    present = ~_np.isnan(_np.asarray(innermost(as_array(x))))
+    return present if where is _NOVALUE else present & _np.asarray(strip(where), dtype=bool)
+
+
+def nanmean(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NOVALUE, *,
+            where: Any = _NOVALUE) -> Any:
+    return mean(_nan_masked(x, 0.0), axis, dtype, out, keepdims, where=_present(x, where))
+
+
+def nanvar(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: Any = _NOVALUE, *,
+           where: Any = _NOVALUE, mean: Any = _NOVALUE, correction: Any = _NOVALUE) -> Any:
+    return var(_nan_masked(x, 0.0), axis, dtype, out, ddof, keepdims, where=_present(x, where), mean=mean,
+               correction=correction)
+
+
+def nanstd(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: Any = _NOVALUE, *,
+           where: Any = _NOVALUE, mean: Any = _NOVALUE, correction: Any = _NOVALUE) -> Any:
+    return sqrt(nanvar(x, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction))
+
+
+def count_nonzero(x: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
+    """The number of nonzero entries (a constant)."""
+    return _np.count_nonzero(strip(x), axis=axis, keepdims=keepdims)
+
+
+def cumulative_sum(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None,
+                   include_initial: bool = False) -> Any:
+    """NumPy 2's cumulative_sum: cumsum, optionally starting with a 0."""
+    x = as_array(x)
+    if axis is None:
+        if ndim_of(x) > 1:
+            raise ValueError("tinyad.numpy.cumulative_sum: axis is required for arrays of more than one dimension")
+        axis = 0
+    total = cumsum(x, axis, dtype, out)
+    if not include_initial:
+        return total
+    ax = one_axis(axis, ndim_of(total))
+    zeros = _np.zeros(tuple(1 if i == ax else n for i, n in enumerate(shape_of(total))),
+                      dtype=_np.result_type(innermost(total)))
+    return concatenate(zeros, total, axis=ax)
+
+
+# ---- covariance and correlation ------------------------------------------------------------------------------------
+def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: Any = None, fweights: Any = None,
+        aweights: Any = None, *, dtype: Any = None) -> Any:
+    """The covariance matrix of the variables in the rows (``rowvar``) or columns of ``m`` (and ``y``)."""
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("tinyad.numpy.cov: fweights/aweights are not supported")
+    x = _at_least_2d(as_array(m))
+    if not rowvar and shape_of(x)[0] != 1:
+        x = transpose(x)
+    if y is not None:
+        y2 = _at_least_2d(as_array(y))
+        if not rowvar and shape_of(y2)[0] != 1:
+            y2 = transpose(y2)
+        x = concatenate(x, y2, axis=0)
+    if dtype is not None:
+        x = astype(x, dtype)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    n = shape_of(x)[1]
+    centred = x - _sum(x, axis=1, keepdims=True) / float(n)
+    other = conj(centred) if is_complex(centred) else centred
+    c = matmul(centred, transpose(other)) / float(n - ddof)
+    return reshape(c, _np.squeeze(_np.empty(shape_of(c))).shape)
+
+
+def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Any:
+    """Pearson correlation coefficients: cov(x, y) / (std_i std_j), clipped to [-1, 1] as NumPy clips them."""
+    c = cov(x, y, rowvar, dtype=dtype)
+    if ndim_of(c) == 0:
+        return c / c
+    d = _sum(c * _np.eye(shape_of(c)[0]), axis=1)
+    d = real(d) if is_complex(d) else d
+    sd = sqrt(d)
+    c = c / reshape(sd, (-1, 1)) / reshape(sd, (1, -1))
+    return c if is_complex(c) else minimum(maximum(c, -1.0), 1.0)

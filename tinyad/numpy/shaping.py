@@ -480,3 +480,37 @@ def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = _np._NoValue, append
         else:
             x = hi - lo
     return x
+
+
+# ---- more joining and flipping -------------------------------------------------------------------------------------
+def flipud(x: Any) -> Any:
+    x = as_array(x)
+    if ndim_of(x) < 1:
+        raise ValueError("Input must be >= 1-d.")
+    return flip(x, 0)
+
+
+def fliplr(x: Any) -> Any:
+    x = as_array(x)
+    if ndim_of(x) < 2:
+        raise ValueError("Input must be >= 2-d.")
+    return flip(x, 1)
+
+
+def column_stack(xs: Sequence[Any]) -> Any:
+    """1-d arrays as columns, 2-d arrays as they are, side by side."""
+    cols = [as_array(x) for x in xs]
+    cols = [_reshape(c, shape_of(c) + (1,)) if ndim_of(c) < 2 else c for c in cols]
+    return concatenate(cols, axis=1)
+
+
+def dstack(xs: Sequence[Any]) -> Any:
+    return concatenate([atleast_3d(x) for x in xs], axis=2)
+
+
+def append(x: Any, values: Any, axis: Any = None) -> Any:
+    """``x`` with ``values`` after it (both flattened when ``axis`` is None)."""
+    x, values = as_array(x), as_array(values)
+    if axis is None:
+        return concatenate([ravel(x), ravel(values)], axis=0)
+    return concatenate([x, values], axis=axis)

@@ -15,9 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.primitive import builtin, is_complex
+from ..core.trace import strip
 from ..core.vspace import add, real  # noqa: F401 - the engine's own elementwise primitives, re-exported
 from ..kernels import special
-from .nondiff import as_float, equal, greater, sign, trunc
+from .nondiff import as_float, equal, greater, isnan, less, logical_or, sign, trunc
 
 
 def _ew(impl, name: str, *partials):
@@ -94,6 +95,8 @@ expm1 = _ew(np.expm1, "expm1", lambda ans, x: ans + 1.0)
 reciprocal = _ew(np.reciprocal, "reciprocal", lambda ans, x: negative(square(ans)))
 hypot = _ew(np.hypot, "hypot", lambda ans, x, y: x / ans, lambda ans, x, y: y / ans)
 fmod = _ew(np.fmod, "fmod", lambda ans, x, y: 1.0, lambda ans, x, y: negative(trunc(x / y)))
+float_power = _ew(np.float_power, "float_power", lambda ans, x, y: y * x ** (y - 1),
+                  lambda ans, x, y: log(where(equal(x, 0), 1.0, x)) * ans)
 arccosh = _ew(np.arccosh, "arccosh", lambda ans, x: 1.0 / sqrt(square(x) - 1.0))
 arctanh = _ew(np.arctanh, "arctanh", lambda ans, x: 1.0 / (1.0 - square(x)))
 
@@ -123,6 +126,29 @@ logaddexp2 = _ew(np.logaddexp2, "logaddexp2", lambda ans, x, y: exp2(x - ans), l
 _TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
 erf = _ew(special.erf, "erf", lambda ans, x: _TWO_OVER_SQRT_PI * exp(negative(square(x))))
 erfc = _ew(special.erfc, "erfc", lambda ans, x: -_TWO_OVER_SQRT_PI * exp(negative(square(x))))
+
+# NaN-ignoring maximum/minimum: the derivative goes to the argument that is selected, to y at ties (as JAX).
+def _x_wins(beats, x, y):
+    """1 where fmax/fmin select x: x beats y, or y is NaN."""
+    return as_float(logical_or(beats(x, y), isnan(y)))
+
+
+fmax = _ew(np.fmax, "fmax", lambda ans, x, y: _x_wins(greater, x, y), lambda ans, x, y: 1.0 - _x_wins(greater, x, y))
+fmin = _ew(np.fmin, "fmin", lambda ans, x, y: _x_wins(less, x, y), lambda ans, x, y: 1.0 - _x_wins(less, x, y))
+# copysign(x, y) = |x| with the sign of y: d/dx = sign(x) * (+-1 by y's sign bit); y only chooses a sign.
+copysign = _ew(np.copysign, "copysign", lambda ans, x, y: sign(x) * np.copysign(1.0, strip(y)), 0.0)
+
+
+def _sinc_partial(ans, x):
+    """sinc'(x) = (cos(pi x) - sinc(x)) / x, by its Maclaurin series -pi^2 x / 3 + pi^4 x^3 / 30 near 0 (so that
+    the second derivative at 0 is -pi^2 / 3, not the 0 a guarded division would give)."""
+    small = np.abs(strip(x)) < 1e-3
+    safe = where(small, 1.0, x)
+    series = x * (-np.pi ** 2 / 3.0 + (np.pi ** 4 / 30.0) * square(x))
+    return where(small, series, (cos(np.pi * x) - ans) / safe)
+
+
+sinc = _ew(np.sinc, "sinc", _sinc_partial)
 
 # ---- complex numbers (JAX's convention: a cotangent c of z means dL = Re(sum(c dz))) -------------------
 imag = builtin(np.imag, "imag", elementwise=True)
