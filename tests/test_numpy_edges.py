@@ -225,6 +225,20 @@ FORMS = {
     "fmin with NaN": (lambda m, x: m.fmin(np.where(X2 > 0.5, np.nan, -X2), x), X2),
     "copysign": (lambda m, x: m.copysign(x, X2[::-1]), X2),
     "sinc": (lambda m, x: m.sinc(x), np.array([0.0, 1e-5, 0.3, -1.2, 2.0])),
+    "cumulative_prod": (lambda m, x: m.cumulative_prod(x, axis=0, include_initial=True), X2),
+    "vecdot": (lambda m, x: m.vecdot(x, X3, axis=-1), X2),
+    "vecdot complex": (lambda m, x: m.vecdot(x * 1j + X2, X2), X2),
+    "permute_dims": (lambda m, x: m.permute_dims(x, (2, 0, 1)), X3),
+    "concat": (lambda m, x: m.concat([x, x], axis=1), X2),
+    "matrix_transpose": (lambda m, x: m.matrix_transpose(x), X3),
+    **{f"alias {name}": (lambda m, x, name=name: getattr(m, name)(x), X2 / 4.0)
+       for name in ("acos", "asin", "atan", "asinh", "atanh")},
+    "alias acosh": (lambda m, x: m.acosh(x), np.abs(X2) + 1.1),
+    "alias pow": (lambda m, x: m.pow(x, 3.0), X2),
+    "alias atan2": (lambda m, x: m.atan2(x, X2[::-1]), X2),
+    "alias around": (lambda m, x: m.around(x, 1), X2),
+    "array of an array": (lambda m, x: m.array(x, dtype=np.float32), X2),
+    "asarray of a list": (lambda m, x: m.asarray([[1, 2], [3, 4]]), None),
     # elementwise
     "relu of ints": (lambda m, x: (np.maximum(np.arange(-2, 3), 0) if m is np else m.relu(np.arange(-2, 3))), None),
     "logaddexp broadcast": (lambda m, x: m.logaddexp(x, X1[:4]), X2),
@@ -326,3 +340,14 @@ def test_softmax_and_log_softmax_take_none_and_tuple_axes():
         np.testing.assert_allclose(tnp.softmax(X3, axis=axis), expected, rtol=1e-13)
         np.testing.assert_allclose(tnp.log_softmax(X3, axis=axis), np.log(expected), rtol=1e-12, atol=1e-13)
         check_grads(lambda a: tnp.softmax(a, axis=axis), (X3,), order=2)
+
+
+def test_array_and_asarray_of_lists_of_boxes_are_differentiable():
+    """jnp.array([a, b]) of traced values is a stack; tnp.array does the same (NumPy's own would refuse)."""
+    x = np.array(1.5)
+    assert tinyad.grad(lambda a: tnp.sum(tnp.array([a, 2.0 * a, [a, a][0]]) ** 2))(x) == 2 * 1.5 * (1 + 4 + 1)
+    np.testing.assert_array_equal(tinyad.grad(lambda a: tnp.mean([a[0], 3.0 * a[1]]))(np.array([1.0, 2.0])),
+                                  [0.5, 1.5])
+    assert tinyad.grad(lambda a: tnp.sum(tnp.asarray([[a, 1.0], [2.0, a]], dtype=np.float64)))(x) == 2.0
+    np.testing.assert_array_equal(tnp.array([[1, 2]]), np.array([[1, 2]]))
+    check_grads(lambda a: tnp.stack([tnp.array([a[0], a[1]]), tnp.asarray((a[1], a[0]))]) ** 2, (X1[:2],), order=2)

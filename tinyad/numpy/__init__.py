@@ -19,8 +19,6 @@ from typing import Any
 import numpy as _np
 from numpy import (  # noqa: F401  constants and constructors: no derivative to carry
     arange,
-    array,
-    asarray,
     e,
     empty,
     eye,
@@ -147,6 +145,7 @@ from .contractions import (  # noqa: F401
     tensordot,
     trace,
     vdot,
+    vecdot,
 )
 from .elementwise import (  # noqa: F401
     astype,
@@ -171,6 +170,7 @@ from .reductions import (  # noqa: F401
     cov,
     cumprod,
     cumsum,
+    cumulative_prod,
     cumulative_sum,
     log_softmax,
     logsumexp,
@@ -196,7 +196,9 @@ from .reductions import (  # noqa: F401
 )
 from .shaping import (  # noqa: F401
     append,
+    array,
     array_split,
+    asarray,
     atleast_1d,
     atleast_2d,
     atleast_3d,
@@ -238,6 +240,18 @@ absolute = fabs = abs
 true_divide = divide
 remainder = mod
 conjugate = conj
+around = round
+# NumPy 2's array-API names
+acos, acosh, asin, asinh, atan, atan2, atanh, pow = arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, power
+concat = concatenate
+
+
+def permute_dims(a: Any, axes: Any) -> Any:
+    return transpose(a, axes)
+
+
+def matrix_transpose(x: Any, /) -> Any:
+    return linalg.matrix_transpose(x)
 
 
 def shape(x: Any) -> tuple:

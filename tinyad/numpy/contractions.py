@@ -150,6 +150,12 @@ def vdot(a: Any, b: Any) -> Any:
     return _sum(multiply(conj(a) if is_complex(a) else a, b))
 
 
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """sum(conj(x1) x2) along ``axis``, broadcast over the others (the array API's vecdot)."""
+    x1, x2 = as_array(x1), as_array(x2)
+    return _sum(multiply(conj(x1) if is_complex(x1) else x1, x2), axis=axis)
+
+
 def kron(a: Any, b: Any) -> Any:
     """The Kronecker product: every entry of ``a`` times the whole of ``b``, tiled (an outer product, reshaped)."""
     a, b = as_array(a), as_array(b)

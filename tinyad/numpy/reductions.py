@@ -361,18 +361,29 @@ def count_nonzero(x: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
 def cumulative_sum(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None,
                    include_initial: bool = False) -> Any:
     """NumPy 2's cumulative_sum: cumsum, optionally starting with a 0."""
+    return _cumulative(cumsum, 0.0, x, axis, dtype, out, include_initial, "cumulative_sum")
+
+
+def cumulative_prod(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None,
+                    include_initial: bool = False) -> Any:
+    """NumPy 2's cumulative_prod: cumprod, optionally starting with a 1."""
+    return _cumulative(cumprod, 1.0, x, axis, dtype, out, include_initial, "cumulative_prod")
+
+
+def _cumulative(scan: Any, start: float, x: Any, axis: Any, dtype: Any, out: Any, include_initial: bool,
+                name: str) -> Any:
     x = as_array(x)
     if axis is None:
         if ndim_of(x) > 1:
-            raise ValueError("tinyad.numpy.cumulative_sum: axis is required for arrays of more than one dimension")
+            raise ValueError(f"tinyad.numpy.{name}: axis is required for arrays of more than one dimension")
         axis = 0
-    total = cumsum(x, axis, dtype, out)
+    total = scan(x, axis, dtype, out)
     if not include_initial:
         return total
     ax = one_axis(axis, ndim_of(total))
-    zeros = _np.zeros(tuple(1 if i == ax else n for i, n in enumerate(shape_of(total))),
-                      dtype=_np.result_type(innermost(total)))
-    return concatenate(zeros, total, axis=ax)
+    first = _np.full(tuple(1 if i == ax else n for i, n in enumerate(shape_of(total))), start,
+                     dtype=_np.result_type(innermost(total)))
+    return concatenate(first, total, axis=ax)
 
 
 # ---- covariance and correlation ------------------------------------------------------------------------------------

@@ -29,8 +29,31 @@ def one_axis(axis: Any, nd: int) -> int:
 
 
 def as_array(x: Any) -> Any:
-    """A box or an ndarray as it is; anything else NumPy takes for an array (lists, scalars) as an ndarray."""
-    return x if isinstance(x, (Box, _np.ndarray)) else _np.asarray(x)
+    """A box or an ndarray as it is; anything else NumPy takes for an array (lists, scalars) as an ndarray —
+    and a (nested) list or tuple holding boxes as their stack, so that its derivatives are kept."""
+    if isinstance(x, (Box, _np.ndarray)):
+        return x
+    if isinstance(x, (list, tuple)) and _holds_box(x):
+        return _stack([as_array(item) for item in x], 0)
+    return _np.asarray(x)
+
+
+def _holds_box(x: Any) -> bool:
+    return isinstance(x, Box) or (isinstance(x, (list, tuple)) and any(_holds_box(item) for item in x))
+
+
+def array(obj: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """NumPy's ``array``; a (nested) list of boxes becomes their stack (differentiable, as jnp.array)."""
+    if not _holds_box(obj):
+        return _np.array(obj, dtype, *args, **kwargs)
+    return _cast(as_array(obj), dtype)
+
+
+def asarray(obj: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """NumPy's ``asarray``; a box, or a (nested) list of boxes, stays differentiable."""
+    if not _holds_box(obj):
+        return _np.asarray(obj, dtype, *args, **kwargs)
+    return _cast(as_array(obj), dtype)
 
 
 def _along(axis: int, index: Any) -> tuple:
