@@ -301,6 +301,7 @@ REFUSED = {  # what NumPy refuses, tinyad refuses with the same kind of error
     "max of empty": (lambda m: m.max(EMPTY, axis=0), ValueError),
     "max where without initial": (lambda m: m.max(X2, where=X2 > 0), ValueError),
     "pad negative width": (lambda m: m.pad(X2, -1), ValueError),
+    "concatenate to int by same_kind": (lambda m: m.concatenate([X1, X1], dtype=np.int64), TypeError),
 }
 
 

@@ -166,10 +166,14 @@ def _no_out(out: Any, name: str) -> None:
                         "use the returned array")
 
 
-def _cast(x: Any, dtype: Any) -> Any:
+def _cast(x: Any, dtype: Any, casting: str = "unsafe") -> Any:
+    """``x`` as ``dtype`` (float and complex casts keep the derivative), refused where ``casting`` forbids it."""
     if dtype is None:
         return x
     dt = _np.dtype(dtype)
+    if not _np.can_cast(_np.result_type(innermost(x)), dt, casting):
+        raise TypeError(f"Cannot cast array data from {_np.result_type(innermost(x))} to {dt} according to the rule "
+                        f"{casting!r}")
     if dt.kind in "fc":
         return astype_p(x, dtype=dt)
     return _np.asarray(strip(x)).astype(dt)
@@ -184,7 +188,7 @@ def concatenate(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = Non
         arrays, axis = [ravel(a) for a in arrays], 0
     elif any(ndim_of(a) == 0 for a in arrays):
         raise ValueError("zero-dimensional arrays cannot be concatenated")
-    return _cast(_concatenate(*arrays, axis=one_axis(axis, ndim_of(arrays[0]))), dtype)
+    return _cast(_concatenate(*arrays, axis=one_axis(axis, ndim_of(arrays[0]))), dtype, casting)
 
 
 def stack(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None, casting: str = "same_kind") -> Any:
@@ -192,16 +196,16 @@ def stack(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None, cas
     arrays = [as_array(a) for a in arrays]
     if arrays and len({shape_of(a) for a in arrays}) > 1:
         raise ValueError("all input arrays must have the same shape")
-    return _cast(_stack(arrays, axis), dtype)
+    return _cast(_stack(arrays, axis), dtype, casting)
 
 
 def hstack(xs: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind") -> Any:
     xs = [atleast_1d(x) for x in xs]
-    return concatenate(xs, axis=0 if ndim_of(xs[0]) == 1 else 1, dtype=dtype)
+    return concatenate(xs, axis=0 if ndim_of(xs[0]) == 1 else 1, dtype=dtype, casting=casting)
 
 
 def vstack(xs: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind") -> Any:
-    return concatenate([atleast_2d(x) for x in xs], axis=0, dtype=dtype)
+    return concatenate([atleast_2d(x) for x in xs], axis=0, dtype=dtype, casting=casting)
 
 
 def array_split(x: Any, sections: Any, axis: int = 0) -> list:
