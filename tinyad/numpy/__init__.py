@@ -4,8 +4,9 @@ Every function accepts floats, ndarrays and tinyad boxes alike. Primitives (with
 live in ``tinyad.ops``; what is defined in this package is a re-export or a composition of primitives, so it
 needs no rules of its own: ``elementwise`` (where, clip, astype), ``shaping`` (axes, joining, splitting,
 indexing), ``reductions`` (sums, statistics, products, softmax), ``contractions`` (dot, tensordot, einsum),
-``linalg`` and ``fft``. Constants and anything non-differentiable (``array``, ``zeros``, ``arange``, dtypes,
-``random``) come straight from NumPy.
+``linalg`` and ``fft``. Arguments follow NumPy's signatures (lists and scalars for arrays, every axis form).
+Constants and anything non-differentiable (``zeros``, ``arange``, dtypes, ``random``) come straight from
+NumPy; ``array``/``asarray`` are NumPy's except that a list holding boxes is stacked (differentiably).
 
 Importing this package also fills ``tinyad.core.box.NUMPY_API``, through which array methods on boxes
 (``x.mean()``) and NumPy's own functions and ufuncs called on boxes (``np.mean(x)``, ``np.tanh(x)``) reach
