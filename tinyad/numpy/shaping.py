@@ -16,7 +16,7 @@ from ..core.vspace import reshape as _reshape
 from ..core.vspace import stack as _stack
 from ..ops.elementwise import multiply, where
 from ..ops.nondiff import argsort, not_equal
-from ..ops.structural import astype_p
+from .elementwise import astype
 
 
 def one_axis(axis: Any, nd: int) -> int:
@@ -174,9 +174,7 @@ def _cast(x: Any, dtype: Any, casting: str = "unsafe") -> Any:
     if not _np.can_cast(_np.result_type(innermost(x)), dt, casting):
         raise TypeError(f"Cannot cast array data from {_np.result_type(innermost(x))} to {dt} according to the rule "
                         f"{casting!r}")
-    if dt.kind in "fc":
-        return astype_p(x, dtype=dt)
-    return _np.asarray(strip(x)).astype(dt)
+    return astype(x, dt)
 
 
 def concatenate(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = None, casting: str = "same_kind") -> Any:
