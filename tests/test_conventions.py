@@ -99,6 +99,8 @@ def test_slogdet_at_a_singular_matrix():
         g = tinyad.grad(lambda x: tnp.linalg.slogdet(x)[1])(a([[1.0, 2.0], [2.0, 4.0]]))
         np.testing.assert_array_equal(g, [[np.inf, -np.inf], [-np.inf, np.inf]])  # JAX: the same
         assert np.all(np.isnan(tinyad.grad(lambda x: tnp.linalg.slogdet(x)[1])(np.zeros((2, 2)))))  # JAX: NaN
+        assert np.isnan(tinyad.jvp(lambda x: tnp.linalg.slogdet(x)[1], (a([[1.0, 2.0], [2.0, 4.0]]),),
+                                   (np.ones((2, 2)),))[1])  # JAX: inf
 
 
 def test_logaddexp_at_infinities():

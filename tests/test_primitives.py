@@ -14,6 +14,7 @@ from tinyad import REGISTRY
 from tinyad.core.forward import Dual, ForwardTrace
 from tinyad.ops import losses
 from tinyad.ops import structural as shapes
+from tinyad.ops.linalg import cofactors, inverse_transpose
 from tinyad.testing import check_grads
 from tinyad.testing import strategies as tst
 
@@ -218,7 +219,7 @@ def svd_case(data):
 
     def f(x):
         u, s, vh = tnp.linalg.svd(x, full_matrices=False)
-        return u[..., :, :, None] * vh[..., None, :, :], s
+        return tnp.concatenate([tnp.ravel(u[..., :, :, None] * vh[..., None, :, :]), tnp.ravel(s)])
     return (a,), f
 
 
@@ -229,7 +230,7 @@ def qr_case(data):
     # No exact zeros: LAPACK skips the reflection of a column that is already zero below the diagonal, so the
     # signs of Q and R jump there (a discontinuity of the value, not of the rule).
     a = tst.away_from(data.draw(tst.arrays(lead + (m, n), -1.0, 1.0)), (0.0,), 0.05) + 3.0 * np.eye(m, n)
-    return (a,), lambda x: tuple(tnp.linalg.qr(x))
+    return (a,), lambda x: tnp.concatenate([tnp.ravel(part) for part in tnp.linalg.qr(x)])
 
 
 def complex_case(fn, re_lo=-2.0):
@@ -315,6 +316,8 @@ CASES = {
     "irfft": irfft_case,
     "inv": linalg_case(tnp.linalg.inv),
     "det": linalg_case(tnp.linalg.det),
+    "cofactors": linalg_case(cofactors),
+    "inverse_transpose": linalg_case(inverse_transpose),
     "logabsdet": linalg_case(lambda a: tnp.linalg.slogdet(a)[1]),
     "solve": solve_case,
     "cholesky": spd_case(tnp.linalg.cholesky),

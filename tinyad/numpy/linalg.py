@@ -38,6 +38,8 @@ from ..ops.elementwise import real as _real
 from ..ops.elementwise import sqrt as _sqrt
 from ..ops.elementwise import where as _where
 from ..ops.linalg import det, inv  # noqa: F401
+from ..ops.nondiff import greater as _greater
+from ..ops.nondiff import not_equal as _not_equal
 from .reductions import max as _max
 from .reductions import min as _min
 from .reductions import sum as _sum
@@ -96,7 +98,7 @@ def slogdet(a: _Any) -> SlogdetResult:
     if _is_complex(a) and isinstance(a, _Box):  # the phase of det(a) moves with a
         d = det(a)
         mag = _abs(d)
-        nonzero = _np.asarray(_innermost(mag)) > 0
+        nonzero = _greater(mag, 0.0)
         sign = _where(nonzero, d / _where(nonzero, mag, 1.0), sign)
     return SlogdetResult(sign, _p.logabsdet(a))
 
@@ -262,6 +264,10 @@ def qr(a: _Any, mode: str = "reduced") -> _Any:
 
 
 # ---- norms ----------------------------------------------------------------------------------------------------
+def _dtype(x: _Any) -> _Any:
+    return _np.result_type(_innermost(x))
+
+
 def _abs2(x: _Any) -> _Any:
     return _real(x * _conj(x)) if _is_complex(x) else x * x
 
@@ -278,8 +284,7 @@ def _vector_norm(x: _Any, ord: _Any, axis: tuple, keepdims: bool) -> _Any:  # no
     if ord == -_np.inf:
         return _min(_abs(x), axis=axis, keepdims=keepdims)
     if ord == 0:  # the number of nonzero entries: a constant
-        nonzero = _np.not_equal(_strip(x), 0).astype(_np.real(_strip(x)).dtype)
-        return _np.sum(nonzero, axis=axis, keepdims=keepdims)
+        return _sum(_not_equal(x, 0), axis=axis, keepdims=keepdims, dtype=_np.real(_np.zeros((), _dtype(x))).dtype)
     if ord == 1:
         return _sum(_abs(x), axis=axis, keepdims=keepdims)
     p = float(ord)

@@ -14,7 +14,7 @@ from ..core.vspace import sum as _sum
 from ..ops.contractions import matmul
 from ..ops.elementwise import conj, maximum, minimum, negative, real, sqrt
 from ..ops.elementwise import where as _where
-from ..ops.nondiff import argsort
+from ..ops.nondiff import argsort, isnan, logical_and, logical_not
 from ..ops.structural import cumsum_p
 from ..ops.structural import log_softmax as _log_softmax
 from ..ops.structural import logsumexp as _logsumexp
@@ -309,7 +309,7 @@ def median(x: Any, axis: Any = None, out: Any = None, overwrite_input: bool = Fa
 # ---- NaN-ignoring reductions: the NaNs replaced by the reduction's identity --------------------------------------
 def _nan_masked(x: Any, fill: float) -> Any:
     x = as_array(x)
-    return _where(_np.isnan(_np.asarray(innermost(x))), fill, x)
+    return _where(isnan(x), fill, x)
 
 
 def nansum(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NOVALUE,
@@ -333,8 +333,8 @@ def nanmin(x: Any, axis: Any = None, out: Any = None, keepdims: Any = _NOVALUE, 
 
 
 def _present(x: Any, where: Any) -> Any:
-    present = ~_np.isnan(_np.asarray(innermost(as_array(x))))
-    return present if where is _NOVALUE else present & _np.asarray(strip(where), dtype=bool)
+    present = logical_not(isnan(as_array(x)))
+    return present if where is _NOVALUE else logical_and(present, strip(where))
 
 
 def nanmean(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NOVALUE, *,

@@ -106,9 +106,11 @@ def _order(x: Any, order: str) -> str:
     """NumPy's memory order for reshape/ravel: 'C' (rows), 'F' (columns), 'A' (F if x is Fortran-ordered)."""
     if order not in ("C", "F", "A", "K"):
         raise ValueError(f"order must be one of 'C', 'F', 'A' or 'K' (got {order!r})")
+    if order in ("C", "F"):
+        return order
     v = innermost(x)
     fortran = isinstance(v, _np.ndarray) and v.flags.f_contiguous and not v.flags.c_contiguous
-    return "F" if order == "F" or (order in ("A", "K") and fortran) else "C"
+    return "F" if fortran else "C"
 
 
 def reshape(x: Any, shape: Any, order: str = "C", *, copy: Any = None) -> Any:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.primitive import builtin, is_complex
-from ..core.trace import strip
 from ..core.vspace import add, real  # noqa: F401 - the engine's own elementwise primitives, re-exported
 from ..kernels import special
 from .nondiff import as_float, equal, greater, isnan, less, logical_or, sign, trunc
@@ -136,13 +135,13 @@ def _x_wins(beats, x, y):
 fmax = _ew(np.fmax, "fmax", lambda ans, x, y: _x_wins(greater, x, y), lambda ans, x, y: 1.0 - _x_wins(greater, x, y))
 fmin = _ew(np.fmin, "fmin", lambda ans, x, y: _x_wins(less, x, y), lambda ans, x, y: 1.0 - _x_wins(less, x, y))
 # copysign(x, y) = |x| with the sign of y: d/dx = sign(x) * (+-1 by y's sign bit); y only chooses a sign.
-copysign = _ew(np.copysign, "copysign", lambda ans, x, y: sign(x) * np.copysign(1.0, strip(y)), 0.0)
+copysign = _ew(np.copysign, "copysign", lambda ans, x, y: sign(x) * copysign(1.0, y), 0.0)
 
 
 def _sinc_partial(ans, x):
     """sinc'(x) = (cos(pi x) - sinc(x)) / x, by its Maclaurin series -pi^2 x / 3 + pi^4 x^3 / 30 near 0 (so that
     the second derivative at 0 is -pi^2 / 3, not the 0 a guarded division would give)."""
-    small = np.abs(strip(x)) < 1e-3
+    small = less(square(x), 1e-6)  # a constant mask, by a primitive: no value is read here (jit replays rules)
     safe = where(small, 1.0, x)
     series = x * (-np.pi ** 2 / 3.0 + (np.pi ** 4 / 30.0) * square(x))
     return where(small, series, (cos(np.pi * x) - ans) / safe)

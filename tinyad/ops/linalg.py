@@ -22,7 +22,6 @@ import numpy as np
 
 from ..core.primitive import builtin, is_complex, ndim_of, shape_of
 from ..core.reverse import transposed_jvps
-from ..core.trace import innermost
 from ..core.vspace import concatenate, getitem, real, reshape, sum, swap_last, unbroadcast
 from .contractions import matmul
 from .elementwise import conj, multiply, negative, square, where
@@ -63,40 +62,62 @@ inv = _linalg(np.linalg.inv, "inv", lambda g, ans, a: negative(matmul(matmul(ans
 _RCOND_FAST = 1e-6  # det * inv^T loses about cond(a) * eps of its accuracy: above this 1/cond, ~1e-10 at worst
 
 
-def _well_conditioned(a) -> bool:
-    """Whether every matrix in ``a`` is far enough from singular for ``det(a) inv(a)^T`` to be accurate (a
-    decision on the value, not a derivative)."""
-    v = np.asarray(innermost(a))
-    if v.size == 0 or not np.all(np.isfinite(v)):
-        return True  # nothing to compute, or NaN/inf in any case: the fast path says so without a crash
-    s = np.linalg.svd(v, compute_uv=False)
-    return bool(np.all(s[..., -1] > _RCOND_FAST * s[..., 0]))
+def _minor_index(n: int) -> tuple:
+    """The index taking (..., n, n) to (..., n, n, n - 1, n - 1): the matrix without row i and column j."""
+    keep = np.array([[j for j in range(n) if j != i] for i in range(n)], dtype=np.intp).reshape(n, max(n - 1, 0))
+    return (Ellipsis, keep[:, None, :, None], keep[None, :, None, :])
 
 
-def _minors(a):
-    """(..., n, n) -> (..., n, n, n - 1, n - 1): the matrix without row i and column j, for every (i, j)."""
+def _signs(n: int) -> np.ndarray:
+    return (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
+
+
+def _cofactors(a):
+    """The cofactor matrix of plain a. Well-conditioned a (the common case) takes one factorisation:
+    det(a) inv(a)^T. Near-singular a, where inv(a) is inaccurate or does not exist, takes the n^2 minors'
+    determinants (exact at singular a). The two are the same analytic function of a, so switching on the
+    conditioning of the value is safe; it happens here, on plain arrays, so that no derivative rule reads a
+    value (a jitted program replays the rules on new values)."""
+    a = np.asarray(a)
+    n = a.shape[-1]
+    if a.size == 0 or n == 1:
+        return np.ones_like(a)  # the 1x1 cofactor is det of the empty minor: 1
+    s = np.linalg.svd(a, compute_uv=False) if np.all(np.isfinite(a)) else None
+    if s is None or np.all(s[..., -1] > _RCOND_FAST * s[..., 0]):
+        return np.linalg.det(a)[..., None, None] * np.swapaxes(np.linalg.inv(a), -1, -2)
+    return _signs(n) * np.linalg.det(a[_minor_index(n)])
+
+
+def _cofactors_jvp(g, ans, a):
+    """dC_ij = (-1)^(i+j) d det(M_ij) = (-1)^(i+j) sum(C(M_ij) * dM_ij), M_ij a's minor: the same rule one
+    size down (so second derivatives of det are right at rank-deficient matrices too)."""
     n = shape_of(a)[-1]
-    keep = np.array([[j for j in range(n) if j != i] for i in range(n)], dtype=np.intp).reshape(n, n - 1)
-    return getitem(a, idx=(Ellipsis, keep[:, None, :, None], keep[None, :, None, :]))
+    if n <= 1:
+        return g * 0.0
+    idx = _minor_index(n)
+    return _signs(n) * sum(cofactors(getitem(a, idx=idx)) * getitem(g, idx=idx), axis=(-2, -1))
 
 
-def cofactors(a):
-    """C_ij = (-1)^(i+j) det(a without row i and column j), so that d det(a) = sum(C * da) — at every a,
-    singular or not (C is the transposed adjugate, a polynomial in a).
-
-    Well-conditioned a (the common case) takes one inverse: C = det(a) inv(a)^T. Near-singular a, where
-    inv(a) is inaccurate or does not exist, takes the n^2 minors' determinants (each again by this rule
-    when differentiated, so a rank n - 2 matrix's second derivatives come out right too). The two are the
-    same analytic function of a, so switching on the conditioning of the value is safe at every order."""
-    n = shape_of(a)[-1]
-    if _well_conditioned(a):
-        d = det(a)
-        return reshape(d, shape_of(d) + (1, 1)) * _T(inv(a))
-    signs = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
-    return signs * det(_minors(a))
-
+cofactors = _linalg(_cofactors, "cofactors", _cofactors_jvp, batched=True)
+cofactors.__doc__ = """C_ij = (-1)^(i+j) det(a without row i and column j) (the transposed adjugate), so that
+d det(a) = sum(C * da) at every a, singular or not."""
 
 det = _linalg(np.linalg.det, "det", lambda g, ans, a: sum(cofactors(a) * g, axis=(-2, -1)), batched=True)
+
+
+def _inverse_transpose(a):
+    """inv(a)^T; at an exactly singular a (where inv raises) C / det(a): inf, and NaN where C is 0, as JAX's
+    derivative of log|det a| has it there."""
+    try:
+        return np.swapaxes(np.linalg.inv(a), -1, -2)
+    except np.linalg.LinAlgError:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _cofactors(a) / np.linalg.det(a)[..., None, None]
+
+
+# d(a^-T) = -a^-T da^T a^-T
+inverse_transpose = _linalg(_inverse_transpose, "inverse_transpose",
+                            lambda g, ans, a: negative(matmul(matmul(ans, _T(g)), ans)), batched=True)
 
 
 def _logabsdet(a):
@@ -104,12 +125,10 @@ def _logabsdet(a):
 
 
 def _logabsdet_jvp(g, ans, a):
-    """d log|det a| = Re(tr(a^-1 da)) = Re(sum(C * da) / det a). At a singular a this is inf or NaN, as in
-    JAX (C / 0); well-conditioned a takes inv(a)^T directly."""
-    if _well_conditioned(a):
-        t = sum(_T(inv(a)) * g, axis=(-2, -1))
-    else:
-        t = sum(cofactors(a) * g, axis=(-2, -1)) / det(a)
+    """d log|det a| = Re(tr(a^-1 da)) = Re(sum(a^-T * da)) — inv(a)^T, not C / det(a): the determinant over- or
+    underflows where log|det| does not. At a singular a the gradient is C / 0 (as JAX's); a JVP along a direction
+    with zeros where C / 0 is infinite is NaN (0 * inf) where JAX's LU-based rule may give inf."""
+    t = sum(inverse_transpose(a) * g, axis=(-2, -1))
     return real(t) if is_complex(t) else t
 
 
