@@ -12,7 +12,7 @@ from ..core.trace import innermost, strip
 from ..core.vspace import broadcast_to, concatenate, getitem, normalize_axes, reshape, transpose
 from ..core.vspace import sum as _sum
 from ..ops.contractions import matmul
-from ..ops.elementwise import conj, maximum, minimum, negative, real, sqrt
+from ..ops.elementwise import conj, exp, maximum, minimum, negative, real, sqrt
 from ..ops.elementwise import where as _where
 from ..ops.nondiff import argsort, isnan, logical_and, logical_not
 from ..ops.structural import cumsum_p
@@ -217,9 +217,11 @@ def log_softmax(x: Any, axis: Any = -1) -> Any:
 
 
 def softmax(x: Any, axis: Any = -1) -> Any:
-    """exp(x - logsumexp(x)) over ``axis`` (an int, a tuple, or None: all axes)."""
+    """exp(x - logsumexp(x)) over ``axis`` (an int, a tuple, or None: all axes). The op library's softmax takes
+    one axis; over several, it is the exp of log_softmax."""
     x = as_array(x)
-    return _softmax(x, axis=normalize_axes(axis, ndim_of(x)))
+    axes = normalize_axes(axis, ndim_of(x))
+    return _softmax(x, axis=axes[0]) if len(axes) == 1 else exp(_log_softmax(x, axis=axes))
 
 
 # ---- more statistics: compositions of the above ----------------------------------------------------------------
