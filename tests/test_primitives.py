@@ -14,6 +14,7 @@ from tinyad import REGISTRY
 from tinyad.core.forward import Dual, ForwardTrace
 from tinyad.ops import losses
 from tinyad.ops import structural as shapes
+from tinyad.ops.linalg import cofactors, inverse_transpose
 from tinyad.testing import check_grads
 from tinyad.testing import strategies as tst
 
@@ -40,6 +41,12 @@ def separated_pair(data):
     x, y = data.draw(tst.arrays(sx)), data.draw(tst.arrays(sy))
     assume(np.all(np.abs(np.subtract(x, y)) > 0.1))
     return x, y
+
+
+def copysign_case(data):
+    """x away from 0 (|x| has a kink there), y away from 0 (its sign bit flips there)."""
+    x, y = binary(yavoid=(0.0,))(data)
+    return (tst.away_from(x, (0.0,)), y), tnp.copysign
 
 
 def distinct(data):
@@ -127,7 +134,8 @@ def logsumexp_case(data):
 
 def softmax_case(data):
     x = data.draw(tst.arrays(tst.shapes(min_dims=1), -3.0, 3.0))
-    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    axis = data.draw(st.one_of(st.integers(-x.ndim, x.ndim - 1), st.none(),
+                               st.lists(st.integers(0, x.ndim - 1), min_size=1, unique=True).map(tuple)))
     return (x,), lambda a: tnp.softmax(a, axis=axis)
 
 
@@ -156,7 +164,7 @@ def einsum_case(data):
 def square_matrix(data, batch=True):
     n = data.draw(st.integers(1, 3))
     lead = data.draw(st.sampled_from([(), (2,)])) if batch else ()
-    return data.draw(tst.arrays(lead + (n, n), -1.0, 1.0)) + 3.0 * np.eye(n)  # well conditioned
+    return data.draw(tst.arrays(lead + (n, n), -1.0, 1.0)) + 4.0 * np.eye(n)  # strictly diagonally dominant
 
 
 def linalg_case(fn):
@@ -166,8 +174,11 @@ def linalg_case(fn):
 
 
 def solve_case(data):
-    a = square_matrix(data, batch=False)
-    b = data.draw(tst.arrays(data.draw(st.sampled_from([(a.shape[0],), (a.shape[0], 2)]))))
+    """b: one vector (also for a batch of matrices: NumPy reads a 1-d b as one right-hand side) or columns,
+    with or without the batch axes of a."""
+    a = square_matrix(data)
+    n, lead = a.shape[-1], a.shape[:-2]
+    b = data.draw(tst.arrays(data.draw(st.sampled_from([(n,), (n, 2), lead + (n, 2)]))))
     return (a, b), tnp.linalg.solve
 
 
@@ -191,6 +202,42 @@ def eigh_case(data):
     m = data.draw(tst.arrays((n, n), -0.3, 0.3))
     return (m,), lambda x: tnp.linalg.eigh(x + tnp.transpose(x) + spread)[0] + tnp.linalg.eigh(
         x + tnp.transpose(x) + spread)[1] ** 2
+
+
+def eigvalsh_case(data):
+    n = data.draw(st.integers(1, 3))
+    lead = data.draw(st.sampled_from([(), (2,)]))
+    m = data.draw(tst.arrays(lead + (n, n), -0.3, 0.3))
+    spread = np.diag(np.arange(n) * 2.0)
+    return (m,), lambda x: tnp.linalg.eigvalsh(x + tnp.swapaxes(x, -1, -2) + spread)
+
+
+def rectangular(data, lo=-0.3, hi=0.3):
+    """A (batch of) m x n matrices with well-separated, nonzero singular values."""
+    m, n = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    lead = data.draw(st.sampled_from([(), (2,)]))
+    spread = np.eye(m, n) * (2.0 + 2.0 * np.arange(n))
+    return data.draw(tst.arrays(lead + (m, n), lo, hi)) + spread
+
+
+def svd_case(data):
+    """U, Vh enter as the rank-one terms u_i v_i^T (the singular vectors' signs are arbitrary)."""
+    a = rectangular(data)
+
+    def f(x):
+        u, s, vh = tnp.linalg.svd(x, full_matrices=False)
+        return tnp.concatenate([tnp.ravel(u[..., :, :, None] * vh[..., None, :, :]), tnp.ravel(s)])
+    return (a,), f
+
+
+def qr_case(data):
+    m = data.draw(st.integers(1, 4))
+    n = data.draw(st.integers(1, m))
+    lead = data.draw(st.sampled_from([(), (2,)]))
+    # No exact zeros: LAPACK skips the reflection of a column that is already zero below the diagonal, so the
+    # signs of Q and R jump there (a discontinuity of the value, not of the rule).
+    a = tst.away_from(data.draw(tst.arrays(lead + (m, n), -1.0, 1.0)), (0.0,), 0.05) + 3.0 * np.eye(m, n)
+    return (a,), lambda x: tnp.concatenate([tnp.ravel(part) for part in tnp.linalg.qr(x)])
 
 
 def complex_case(fn, re_lo=-2.0):
@@ -277,11 +324,31 @@ CASES = {
     "irfft": irfft_case,
     "inv": linalg_case(tnp.linalg.inv),
     "det": linalg_case(tnp.linalg.det),
+    "cofactors": linalg_case(cofactors),
+    "inverse_transpose": linalg_case(inverse_transpose),
     "logabsdet": linalg_case(lambda a: tnp.linalg.slogdet(a)[1]),
     "solve": solve_case,
     "cholesky": spd_case(tnp.linalg.cholesky),
     "eigh": eigh_case,
     "pinv": pinv_case,
+    "eigvalsh": eigvalsh_case,
+    "svd": svd_case,
+    "svdvals": lambda data: ((rectangular(data),), tnp.linalg.svdvals),
+    "qr": qr_case,
+    "sigmoid": fixed(tnp.sigmoid, unary(-4.0, 4.0)),
+    "softplus": fixed(tnp.softplus, unary(-4.0, 4.0)),
+    "relu": fixed(tnp.relu, unary(avoid=(0.0,))),
+    "logaddexp": fixed(tnp.logaddexp, binary()),
+    "logaddexp2": fixed(tnp.logaddexp2, binary()),
+    "erf": fixed(tnp.erf, unary()),
+    "erfc": fixed(tnp.erfc, unary()),
+    "arccosh": fixed(tnp.arccosh, unary(1.2, 3.0)),
+    "arctanh": fixed(tnp.arctanh, unary(-0.8, 0.8)),
+    "float_power": fixed(tnp.float_power, binary(0.3, 2.0, -2.0, 2.0)),
+    "fmax": fixed(tnp.fmax, separated_pair),
+    "fmin": fixed(tnp.fmin, separated_pair),
+    "copysign": copysign_case,
+    "sinc": fixed(tnp.sinc, unary()),
     "einsum": einsum_case,
     "astype": fixed(lambda a: tnp.astype(a, np.float64), unary()),
 }

@@ -138,10 +138,38 @@ class ArrayBox(Box):
     var = _numpy_method("var")
     std = _numpy_method("std")
     prod = _numpy_method("prod")
+    cumsum = _numpy_method("cumsum")
+    cumprod = _numpy_method("cumprod")
     ravel = flatten = _numpy_method("ravel")
     dot = _numpy_method("dot")
     astype = _numpy_method("astype")
     squeeze = _numpy_method("squeeze")
+    clip = _numpy_method("clip")
+    conj = conjugate = _numpy_method("conj")
+    round = _numpy_method("round")  # noqa: A003 - NumPy's method name
+    take = _numpy_method("take")
+    swapaxes = _numpy_method("swapaxes")
+    diagonal = _numpy_method("diagonal")
+    repeat = _numpy_method("repeat")
+    sort = _numpy_method("sort")
+    argmax = _numpy_method("argmax")
+    argmin = _numpy_method("argmin")
+    argsort = _numpy_method("argsort")
+    any = _numpy_method("any")  # noqa: A003
+    all = _numpy_method("all")  # noqa: A003
+    nonzero = _numpy_method("nonzero")
+
+    @property
+    def real(self):
+        return NUMPY_API["real"](self)
+
+    @property
+    def imag(self):
+        return NUMPY_API["imag"](self)
+
+    @property
+    def mT(self):  # noqa: N802 - NumPy's name
+        return NUMPY_API["swapaxes"](self, -1, -2)
 
     def copy(self):
         """Boxes are immutable, so a copy is the box itself (derivatives flow through it unchanged)."""

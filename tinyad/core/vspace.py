@@ -81,7 +81,7 @@ def _astype(x, *, dtype):
 
 
 astype_p = builtin(_astype, "astype", linear=True)
-astype_p.defvjp(lambda g, ans, x, dtype: astype_p(g, dtype=float_dtype(x)))
+astype_p.defvjp(lambda g, ans, x, dtype: astype_p(real_if_real(g, x), dtype=float_dtype(x)))
 
 
 def cast_like(t: Any, x: Any) -> Any:
@@ -207,7 +207,7 @@ def _getitem(x, *, idx):
 
 
 def _scatter_add(g, *, idx, shape):
-    out = np.zeros(shape, dtype=np.result_type(g, np.float64))
+    out = np.zeros(shape, dtype=float_dtype(g))  # the value's own float dtype: float32 stays float32
     if is_basic_index(idx):
         out[idx] = g
     else:

@@ -4,8 +4,9 @@ Every function accepts floats, ndarrays and tinyad boxes alike. Primitives (with
 live in ``tinyad.ops``; what is defined in this package is a re-export or a composition of primitives, so it
 needs no rules of its own: ``elementwise`` (where, clip, astype), ``shaping`` (axes, joining, splitting,
 indexing), ``reductions`` (sums, statistics, products, softmax), ``contractions`` (dot, tensordot, einsum),
-``linalg`` and ``fft``. Constants and anything non-differentiable (``array``, ``zeros``, ``arange``, dtypes,
-``random``) come straight from NumPy.
+``linalg`` and ``fft``. Arguments follow NumPy's signatures (lists and scalars for arrays, every axis form).
+Constants and anything non-differentiable (``zeros``, ``arange``, dtypes, ``random``) come straight from
+NumPy; ``array``/``asarray`` are NumPy's except that a list holding boxes is stacked (differentiably).
 
 Importing this package also fills ``tinyad.core.box.NUMPY_API``, through which array methods on boxes
 (``x.mean()``) and NumPy's own functions and ufuncs called on boxes (``np.mean(x)``, ``np.tanh(x)``) reach
@@ -41,24 +42,32 @@ from numpy import (  # noqa: F401  constants and constructors: no derivative to 
 from ..core.box import NUMPY_API as _NUMPY_API
 from ..core.primitive import ndim_of as _ndim_of
 from ..core.primitive import shape_of as _shape_of
-from ..core.vspace import broadcast_to, getitem, reshape, scatter_add, transpose  # noqa: F401
+from ..core.vspace import broadcast_to, getitem, scatter_add, transpose  # noqa: F401
 from ..ops.contractions import matmul  # noqa: F401
 from ..ops.elementwise import (  # noqa: F401
     abs,
     add,
     angle,
     arccos,
+    arccosh,
     arcsin,
     arcsinh,
     arctan,
     arctan2,
+    arctanh,
     conj,
+    copysign,
     cos,
     cosh,
     divide,
+    erf,
+    erfc,
     exp,
     exp2,
     expm1,
+    float_power,
+    fmax,
+    fmin,
     fmod,
     hypot,
     imag,
@@ -66,6 +75,8 @@ from ..ops.elementwise import (  # noqa: F401
     log1p,
     log2,
     log10,
+    logaddexp,
+    logaddexp2,
     maximum,
     minimum,
     multiply,
@@ -73,8 +84,12 @@ from ..ops.elementwise import (  # noqa: F401
     power,
     real,
     reciprocal,
+    relu,
+    sigmoid,
     sin,
+    sinc,
     sinh,
+    softplus,
     sqrt,
     square,
     subtract,
@@ -82,15 +97,20 @@ from ..ops.elementwise import (  # noqa: F401
     tanh,
 )
 from ..ops.nondiff import (  # noqa: F401
+    all,
+    allclose,
+    any,
     argmax,
     argmin,
     argsort,
     ceil,
+    empty_like,
     equal,
     floor,
     floor_divide,
     greater,
     greater_equal,
+    isclose,
     isfinite,
     isinf,
     isnan,
@@ -113,36 +133,86 @@ from ..ops.nondiff import (  # noqa: F401
     zeros_like,
 )
 from . import fft, linalg  # noqa: F401
-from .contractions import dot, einsum, inner, outer, tensordot, trace  # noqa: F401
-from .creation import array, asarray  # noqa: F401
-from .elementwise import astype, clip, where  # noqa: F401
+from .contractions import (  # noqa: F401
+    convolve,
+    correlate,
+    cross,
+    dot,
+    einsum,
+    inner,
+    kron,
+    outer,
+    polyval,
+    tensordot,
+    trace,
+    vdot,
+    vecdot,
+)
+from .elementwise import (  # noqa: F401
+    astype,
+    clip,
+    deg2rad,
+    degrees,
+    full_like,
+    interp,
+    positive,
+    rad2deg,
+    radians,
+    select,
+    where,
+)
 from .linalg import norm  # noqa: F401
 from .reductions import (  # noqa: F401
     amax,
     amin,
+    average,
+    corrcoef,
+    count_nonzero,
+    cov,
     cumprod,
     cumsum,
+    cumulative_prod,
+    cumulative_sum,
     log_softmax,
     logsumexp,
     max,
     mean,
+    median,
     min,
+    nanmax,
+    nanmean,
+    nanmin,
+    nanprod,
+    nanstd,
+    nansum,
+    nanvar,
+    percentile,
     prod,
+    ptp,
+    quantile,
     softmax,
     std,
     sum,
     var,
 )
 from .shaping import (  # noqa: F401
+    append,
+    array,
     array_split,
+    asarray,
     atleast_1d,
     atleast_2d,
     atleast_3d,
+    column_stack,
     concatenate,
     diag,
     diagonal,
+    diff,
+    dstack,
     expand_dims,
     flip,
+    fliplr,
+    flipud,
     hstack,
     index_add,
     index_update,
@@ -151,6 +221,7 @@ from .shaping import (  # noqa: F401
     pad,
     ravel,
     repeat,
+    reshape,
     roll,
     rot90,
     sort,
@@ -170,6 +241,18 @@ absolute = fabs = abs
 true_divide = divide
 remainder = mod
 conjugate = conj
+around = round
+# NumPy 2's array-API names
+acos, acosh, asin, asinh, atan, atan2, atanh, pow = arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, power
+concat = concatenate
+
+
+def permute_dims(a: Any, axes: Any) -> Any:
+    return transpose(a, axes)
+
+
+def matrix_transpose(x: Any, /) -> Any:
+    return linalg.matrix_transpose(x)
 
 
 def shape(x: Any) -> tuple:

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..core.primitive import builtin, is_complex
 from ..core.vspace import add, real  # noqa: F401 - the engine's own elementwise primitives, re-exported
-from .nondiff import as_float, equal, greater, sign, trunc
+from ..kernels import special
+from .nondiff import as_float, equal, greater, isnan, less, logical_or, sign, trunc
 
 
 def _ew(impl, name: str, *partials, scalar: str | None = None):
@@ -53,11 +54,16 @@ tanh = _ew(np.tanh, "tanh", lambda ans, x: 1.0 - square(ans))
 
 # ---- piecewise: derivative of the selected branch; ties split the gradient evenly (as JAX does) -----
 abs = builtin(np.abs, "abs", elementwise=True)  # noqa: A001 - the NumPy name
-# |x|' = sign(x) (0 at x = 0, as in JAX); for complex z, d|z| = Re(conj(z/|z|) dz), so the cotangent is
-# g conj(z/|z|) — written with x / ans (not sign, a constant) because it varies with z and second
-# derivatives need that.
-abs.defjvp(lambda g, ans, x: real(conj(x / ans) * g) if is_complex(x) else g * sign(x))
-abs.defvjp(lambda g, ans, x: g * conj(x / ans) if is_complex(x) else g * sign(x))
+# |x|' = sign(x), 0 at x = 0 (JAX takes 1 there for real x; see docs/numpy.md); for complex z,
+# d|z| = Re(conj(z/|z|) dz), so the cotangent is g conj(z/|z|) — written with z / |z| (not sign, a constant)
+# because it varies with z and second derivatives need that; 0 at z = 0, as in JAX.
+def _unit(ans, z):
+    """z / |z|, and 0 at z = 0 (not 0/0)."""
+    return z / where(equal(ans, 0), 1.0, ans)
+
+
+abs.defjvp(lambda g, ans, x: real(conj(_unit(ans, x)) * g) if is_complex(x) else g * sign(x))
+abs.defvjp(lambda g, ans, x: g * conj(_unit(ans, x)) if is_complex(x) else g * sign(x))
 abs.scalar = "abs({0})"
 
 
@@ -97,6 +103,60 @@ expm1 = _ew(np.expm1, "expm1", lambda ans, x: ans + 1.0)
 reciprocal = _ew(np.reciprocal, "reciprocal", lambda ans, x: negative(square(ans)), scalar="(1.0 / {0})")
 hypot = _ew(np.hypot, "hypot", lambda ans, x, y: x / ans, lambda ans, x, y: y / ans)
 fmod = _ew(np.fmod, "fmod", lambda ans, x, y: 1.0, lambda ans, x, y: negative(trunc(x / y)))
+float_power = _ew(np.float_power, "float_power", lambda ans, x, y: y * x ** (y - 1),
+                  lambda ans, x, y: log(where(equal(x, 0), 1.0, x)) * ans)
+arccosh = _ew(np.arccosh, "arccosh", lambda ans, x: 1.0 / sqrt(square(x) - 1.0))
+arctanh = _ew(np.arctanh, "arctanh", lambda ans, x: 1.0 / (1.0 - square(x)))
+
+
+# ---- activations and log-sum-exp of two ---------------------------------------------------------------
+def _sigmoid(x):
+    """1 / (1 + exp(-x)) without overflow: exp of -|x| only."""
+    e = np.exp(-np.abs(x))
+    return np.where(np.greater_equal(x, 0), 1.0 / (1.0 + e), e / (1.0 + e))[()]
+
+
+def _softplus(x):
+    return np.logaddexp(x, 0.0)
+
+
+def _relu(x):
+    return np.maximum(x, 0)
+
+
+sigmoid = _ew(_sigmoid, "sigmoid", lambda ans, x: ans * (1.0 - ans))
+softplus = _ew(_softplus, "softplus", lambda ans, x: sigmoid(x))
+relu = _ew(_relu, "relu", lambda ans, x: as_float(greater(x, 0)))  # 0 at 0, as JAX's relu
+logaddexp = _ew(np.logaddexp, "logaddexp", lambda ans, x, y: exp(x - ans), lambda ans, x, y: exp(y - ans))
+logaddexp2 = _ew(np.logaddexp2, "logaddexp2", lambda ans, x, y: exp2(x - ans), lambda ans, x, y: exp2(y - ans))
+
+# ---- the error function (numba kernels: NumPy has none) ------------------------------------------------
+_TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
+erf = _ew(special.erf, "erf", lambda ans, x: _TWO_OVER_SQRT_PI * exp(negative(square(x))))
+erfc = _ew(special.erfc, "erfc", lambda ans, x: -_TWO_OVER_SQRT_PI * exp(negative(square(x))))
+
+# NaN-ignoring maximum/minimum: the derivative goes to the argument that is selected, to y at ties (as JAX).
+def _x_wins(beats, x, y):
+    """1 where fmax/fmin select x: x beats y, or y is NaN."""
+    return as_float(logical_or(beats(x, y), isnan(y)))
+
+
+fmax = _ew(np.fmax, "fmax", lambda ans, x, y: _x_wins(greater, x, y), lambda ans, x, y: 1.0 - _x_wins(greater, x, y))
+fmin = _ew(np.fmin, "fmin", lambda ans, x, y: _x_wins(less, x, y), lambda ans, x, y: 1.0 - _x_wins(less, x, y))
+# copysign(x, y) = |x| with the sign of y: d/dx = sign(x) * (+-1 by y's sign bit); y only chooses a sign.
+copysign = _ew(np.copysign, "copysign", lambda ans, x, y: sign(x) * copysign(1.0, y), 0.0)
+
+
+def _sinc_partial(ans, x):
+    """sinc'(x) = (cos(pi x) - sinc(x)) / x, by its Maclaurin series -pi^2 x / 3 + pi^4 x^3 / 30 near 0 (so that
+    the second derivative at 0 is -pi^2 / 3, not the 0 a guarded division would give)."""
+    small = less(square(x), 1e-6)  # a constant mask, by a primitive: no value is read here (jit replays rules)
+    safe = where(small, 1.0, x)
+    series = x * (-np.pi ** 2 / 3.0 + (np.pi ** 4 / 30.0) * square(x))
+    return where(small, series, (cos(np.pi * x) - ans) / safe)
+
+
+sinc = _ew(np.sinc, "sinc", _sinc_partial)
 
 # ---- complex numbers (JAX's convention: a cotangent c of z means dL = Re(sum(c dz))) -------------------
 imag = builtin(np.imag, "imag", elementwise=True)

@@ -22,7 +22,7 @@ def _along(ax: int, index) -> tuple:
     return (slice(None),) * ax + (index,)
 
 
-def _resize(x, ax: int, m: int):
+def resize(x, ax: int, m: int):
     """``x`` truncated or zero-padded to length ``m`` along axis ``ax``."""
     have = shape_of(x)[ax]
     if have >= m:
@@ -51,7 +51,7 @@ def _rfft(x, *, axis=-1):
 
 def _rfft_vjp(g, ans, x, axis=-1):
     ax = axis % ndim_of(x)
-    return real(fft(_resize(g, ax, shape_of(x)[ax]), axis=ax))
+    return real(fft(resize(g, ax, shape_of(x)[ax]), axis=ax))
 
 
 rfft = builtin(_rfft, "rfft", linear=True)
@@ -76,7 +76,7 @@ def _irfft_vjp(g, ans, c, n=None, axis=-1):
     n_out = shape_of(ans)[ax]
     bins = n_out // 2 + 1  # the bins irfft read (c was truncated or zero-padded to these)
     spectrum = multiply(conj(rfft(g, axis=ax)), _irfft_weights(bins, n_out, ax, ndim_of(c)))
-    return _resize(spectrum, ax, shape_of(c)[ax])
+    return resize(spectrum, ax, shape_of(c)[ax])
 
 
 irfft = builtin(_irfft, "irfft", linear=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.primitive import builtin, shape_of
+from ..core.primitive import builtin
 from ..core.vspace import astype_p
 
 
@@ -56,16 +56,14 @@ Use it for values you read but must not differentiate (a running statistic, a ta
 to print)."""
 
 
-def _zeros_like(x, dtype=None):
-    return np.zeros(shape_of(x), dtype=dtype or np.result_type(x, np.float64))
-
-
-def _ones_like(x, dtype=None):
-    return np.ones(shape_of(x), dtype=dtype or np.result_type(x, np.float64))
-
-
-zeros_like = _nd(_zeros_like, "zeros_like")
-ones_like = _nd(_ones_like, "ones_like")
+# NumPy's own constructors-from-a-template and truth tests: the same dtype and shape rules as NumPy's.
+zeros_like = _nd(np.zeros_like, "zeros_like")
+ones_like = _nd(np.ones_like, "ones_like")
+empty_like = _nd(np.empty_like, "empty_like")
+any = _nd(np.any, "any")  # noqa: A001 - the NumPy name
+all = _nd(np.all, "all")  # noqa: A001 - the NumPy name
+isclose = _nd(np.isclose, "isclose")
+allclose = _nd(np.allclose, "allclose")
 
 
 def as_float(mask):

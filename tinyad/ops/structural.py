@@ -88,10 +88,10 @@ def _softmax(x, *, axis):
 
 
 def _softmax_jacobian_product(t, s, x, axis):
-    """J t = s * (t - sum(s * t)) along ``axis``: the Jacobian of softmax is symmetric, so this one formula is
-    its JVP and its VJP (with the axis counted from the end, it serves k tangent directions too)."""
-    ax = axis - ndim_of(x) if axis >= 0 else axis
-    return s * (t - sum(s * t, axis=(ax,), keepdims=True))
+    """J t = s * (t - sum(s * t)) over ``axis``: the Jacobian of softmax is symmetric, so this one formula is
+    its JVP and its VJP (with the axes counted from the end, it serves k tangent directions too)."""
+    nd = ndim_of(x)
+    return s * (t - sum(s * t, axis=tuple(a - nd for a in axis), keepdims=True))
 
 
 softmax_p = builtin(_softmax, "softmax")
@@ -101,8 +101,9 @@ softmax_p.defvjp(_softmax_jacobian_product)
 
 
 def softmax(x, axis=-1):
-    """exp(x - logsumexp(x)) along ``axis``, one primitive (losses and tinyad.numpy use it)."""
-    return softmax_p(x, axis=normalize_axes(axis, ndim_of(x))[0])
+    """exp(x - logsumexp(x)) over ``axis`` (an int, a tuple, or None: all), one primitive (losses and
+    tinyad.numpy use it)."""
+    return softmax_p(x, axis=normalize_axes(axis, ndim_of(x)))
 
 
 # ---- cumulative sum ----------------------------------------------------------------------------------------
