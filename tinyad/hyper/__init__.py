@@ -7,8 +7,8 @@ Constraints (exp for positive hyperparameters, sigmoid for those in (0, 1)) live
 """
 
 from ..optim.constraints import CONSTRAINTS, POSITIVE, UNIT, Constraint, Positive, Unit, default_constraint
-from .hypergrad import hypergrad
+from .hypergrad import SeedAverage, hypergrad
 from .outer import HypergradientWarning, Result, optimize
 
-__all__ = ["CONSTRAINTS", "Constraint", "HypergradientWarning", "POSITIVE", "Positive", "Result", "UNIT", "Unit",
-           "default_constraint", "hypergrad", "optimize"]
+__all__ = ["CONSTRAINTS", "Constraint", "HypergradientWarning", "POSITIVE", "Positive", "Result", "SeedAverage",
+           "UNIT", "Unit", "default_constraint", "hypergrad", "optimize"]
