@@ -13,23 +13,31 @@ import tinyad
 from tinyad import datasets, hyper, nn, optim
 
 from ._args import demo_parser, non_negative_int, positive_float, positive_int, unit_interval
+from ._common import digits_loss
 
 
-def make_run(data, params0, T: int, batch: int = 100):
-    def loss(p, X, Y):
-        return nn.cross_entropy(nn.mlp(p, X), Y)
+class DigitsRun:
+    """``run(h)``: train the MLP for T steps of SGD with momentum and weight decay from ``params0`` on
+    consecutive minibatches, return the validation loss. A module-level class rather than a closure, so a
+    run pickles and can be sent to worker processes (``tinyad.hyper.optimize_many``)."""
 
-    def run(h):
+    def __init__(self, data, params0, T: int, batch: int = 100) -> None:
+        self.data, self.params0, self.T, self.batch = data, params0, T, batch
+
+    def __call__(self, h):
+        data, batch = self.data, self.batch
         opt = optim.sgd(h["lr"], h["momentum"], weight_decay=h["weight_decay"])
-        p, state = params0, opt.init(params0)
+        p, state = self.params0, opt.init(self.params0)
         n = len(data.X_train)
-        for t in range(T):
+        for t in range(self.T):
             i = (batch * t) % n
-            g = tinyad.grad(loss)(p, data.X_train[i:i + batch], data.Y_train[i:i + batch])
+            g = tinyad.grad(digits_loss)(p, data.X_train[i:i + batch], data.Y_train[i:i + batch])
             p, state = opt.update(g, state, p)
-        return loss(p, data.X_val, data.Y_val)
+        return digits_loss(p, data.X_val, data.Y_val)
 
-    return run
+
+def make_run(data, params0, T: int, batch: int = 100) -> DigitsRun:
+    return DigitsRun(data, params0, T, batch)
 
 
 def main(argv: list[str] | None = None) -> hyper.Result:

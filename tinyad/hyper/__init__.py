@@ -10,8 +10,10 @@ sigmoid for those in (0, 1)) live in ``tinyad.optim.constraints`` and are re-exp
 
 from ..optim.constraints import CONSTRAINTS, POSITIVE, UNIT, Constraint, Positive, Unit, default_constraint
 from .hypergrad import SeedAverage, hypergrad
+from .many import TrialError, TrialsFailed, optimize_many
 from .outer import HypergradientWarning, StoppedWarning, optimize
 from .result import Result, load_result
 
 __all__ = ["CONSTRAINTS", "Constraint", "HypergradientWarning", "POSITIVE", "Positive", "Result", "SeedAverage",
-           "StoppedWarning", "UNIT", "Unit", "default_constraint", "hypergrad", "load_result", "optimize"]
+           "StoppedWarning", "TrialError", "TrialsFailed", "UNIT", "Unit", "default_constraint", "hypergrad",
+           "load_result", "optimize", "optimize_many"]
