@@ -179,6 +179,10 @@ def test_many_trials_bad_input():
         hyper.optimize_many(sgd_run, INITS, opt, 2, checkpoint="run.pkl")
     with pytest.raises(TypeError, match="not the string 'adam'"):
         hyper.optimize_many(sgd_run, INITS, "adam", 2)
+    with pytest.raises(ValueError, match=r"inits\[1\]: optimize: hyperparameter 'lr' = -0.3 must be > 0"):
+        hyper.optimize_many(sgd_run, [INITS[0], {**INITS[1], "lr": -0.3}], opt, 2)
+    with pytest.raises(TypeError, match=r"inits\[0\]: optimize: hyperparameter 'opt.momentum' is None"):
+        hyper.optimize_many(sgd_run, [{"opt": {"lr": 0.1, "momentum": None}}], opt, 2)
     with ProcessPoolExecutor(1) as pool:
         with pytest.raises(TypeError, match="run cannot be pickled.*not as a lambda"):
             hyper.optimize_many(lambda h: sgd_run(h), INITS, opt, 2, executor=pool)

@@ -20,7 +20,7 @@ from ..optim.base import Optimizer
 from . import executors
 from . import progress as progress_
 from .hypergrad import check_run
-from .outer import WARNINGS, StoppedWarning, check_optimizer, check_steps, outer_loop
+from .outer import WARNINGS, StoppedWarning, check_optimizer, check_steps, outer_loop, start_loop
 from .result import Result
 
 OPTIONS = ("constraints", "mode", "callback")  # what optimize_many passes on to each trial's optimize
@@ -92,6 +92,11 @@ def optimize_many(run: Callable, inits: list, outer_opt: Optimizer, steps: int, 
     resumes = [None] * n if resume is None else list(resume)
     if len(resumes) != n:
         raise ValueError(f"{who}: resume must have one entry (a Result or None) per trial: {n}, got {len(resumes)}")
+    for i in range(n):  # refuse bad starting points here, before any trial starts
+        try:
+            start_loop(inits[i], outer_opt, steps, options.get("constraints"), trial_seeds[i], resumes[i])
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{who}: inits[{i}]: {e}") from None
     ex = executors.resolve(executor, who)
     executors.check_picklable(ex, who, run=run, inits=inits, outer_opt=outer_opt, callback=options.get("callback"),
                               seeds=trial_seeds, resume=resumes)

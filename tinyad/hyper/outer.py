@@ -100,13 +100,7 @@ def outer_loop(run: Callable, hparams: Any, outer_opt: Optimizer, steps: int, co
     if callback is not None and not callable(callback):
         raise TypeError(f"optimize: callback must be a function of a history row, or None; got {callback!r:.60}")
     show = progress_.wanted(progress)
-    leaves, td = flatten(hparams)
-    names = leaf_names(td)
-    check_hparams(hparams, names, leaves)
-    if resume is not None:
-        loop = Loop.resumed(resume, td, leaves, names, outer_opt, constraints, seed, steps)
-    else:
-        loop = Loop.start(td, leaves, names, outer_opt, constraints, seed)
+    loop = start_loop(hparams, outer_opt, steps, constraints, seed, resume)
     earlier = len(loop.warned)
     try:
         return loop.run(run, outer_opt, steps, mode, show, callback, checkpoint)
@@ -114,6 +108,18 @@ def outer_loop(run: Callable, hparams: Any, outer_opt: Optimizer, steps: int, co
         if emit_warnings:
             for category, message in loop.warned[earlier:]:
                 warnings.warn(message, WARNINGS[category], stacklevel=3)
+
+
+def start_loop(hparams: Any, outer_opt: Optimizer, steps: int, constraints: dict | None, seed: Any,
+               resume: Result | None) -> "Loop":
+    """The loop's starting state, after checking the hyperparameters, their constraints and (on resume) that
+    the call continues the Result it is given. Cheap: no run is evaluated."""
+    check_hparams(hparams)
+    leaves, td = flatten(hparams)
+    names = leaf_names(td)
+    if resume is not None:
+        return Loop.resumed(resume, td, leaves, names, outer_opt, constraints, seed, steps)
+    return Loop.start(td, leaves, names, outer_opt, constraints, seed)
 
 
 class Loop:
@@ -289,20 +295,34 @@ def check_steps(steps: Any) -> int:
     return int(steps)
 
 
-def check_hparams(hparams: Any, names: list, leaves: list) -> None:
-    """Starting values must be finite real numbers or float arrays; name the one that is not."""
+def check_hparams(hparams: Any) -> None:
+    """Starting values must be finite real numbers or float arrays; name the one that is not. None and strings
+    are looked for before flattening, where None could pass for an empty container."""
+    for n, x in _walk(hparams, ""):
+        what = f"hyperparameter {n or 'hyperparameter'!r}"
+        if x is None:
+            raise TypeError(f"optimize: {what} is None; give it a starting value (a float, or an array of floats)")
+        if isinstance(x, str):
+            raise TypeError(f"optimize: {what} is the string {x!r}; give a number (e.g. 0.1, not '0.1')")
+    leaves, td = flatten(hparams)
     if not leaves:
         raise ValueError(f"optimize: hparams has no hyperparameters to tune: {hparams!r:.80}")
-    for n, x in zip(names, leaves):
-        if x is None:
-            raise TypeError(f"optimize: hyperparameter {n!r} is None; give it a starting value (a float, or an "
-                            "array of floats)")
-        if isinstance(x, str):
-            raise TypeError(f"optimize: hyperparameter {n!r} is the string {x!r}; give a number (e.g. 0.1, not "
-                            "'0.1')")
+    for n, x in zip(leaf_names(td), leaves):
         check_differentiable(x, f"hyperparameter {n!r}")
         if not np.all(np.isfinite(innermost(x))):
             raise ValueError(f"optimize: hyperparameter {n!r} = {innermost(x)!r:.60} is not finite")
+
+
+def _walk(tree: Any, prefix: str):
+    """(name, value) of everything below dicts, lists and tuples, named as ``leaf_names`` names leaves."""
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            yield from _walk(v, f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(tree, (list, tuple)):
+        for i, v in enumerate(tree):
+            yield from _walk(v, f"{prefix}[{i}]")
+    else:
+        yield prefix, tree
 
 
 # ---- seeds ----------------------------------------------------------------------------------------------------
