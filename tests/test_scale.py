@@ -206,3 +206,36 @@ def test_dask_local_cluster_gives_the_serial_results(worker_path):
     same_results(on_client, serial)
     same_results(on_executor, serial)
     assert averaged == hyper.hypergrad(seeded_run, INITS[0], seeds=[1, 2, 3])
+
+
+class Done:
+    """A future with nothing but result()."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+class Minimal:
+    """The least an executor needs: submit(fn, *args) returning something with result(). It records whether
+    the kernels were warmed up before the first piece of work was submitted."""
+
+    def __init__(self, warmed):
+        self.warmed, self.seen = warmed, []
+
+    def submit(self, fn, *args, **kwargs):
+        self.seen.append(bool(self.warmed))
+        return Done(fn(*args, **kwargs))
+
+
+def test_any_object_with_submit_is_an_executor_and_kernels_are_warmed_first(monkeypatch):
+    from tinyad.hyper import executors
+
+    warmed = []
+    monkeypatch.setattr(executors, "warmup", lambda: warmed.append(1))
+    ex = Minimal(warmed)
+    results = hyper.optimize_many(sgd_run, INITS, optim.adam(0.1), 2, executor=ex, progress=False)
+    assert ex.seen == [True, True, True]
+    same_results(results, hyper.optimize_many(sgd_run, INITS, optim.adam(0.1), 2, progress=False))
