@@ -50,10 +50,12 @@ def starting_points(n: int, seed: int = 0) -> list[dict]:
              "weight_decay": float(10 ** r.uniform(-4, -2))} for _ in range(n)]
 
 
-def ready() -> int:
-    """Run in each worker before timing: imports done and kernels loaded, as in a pool that is in use."""
+def ready(run, h) -> int:
+    """Run in each worker before timing, so that the pool is as one in use: imports done, kernels loaded, one
+    hypergradient taken (the first in a process pays for loading and first-call set-up)."""
     kernels.warmup()
-    time.sleep(0.3)  # keep this worker busy so that the other one gets the other call
+    hyper.hypergrad(run, h)
+    time.sleep(0.5)  # keep this worker busy so that the other one gets the other call
     return os.getpid()
 
 
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> float:
     run = make_run(datasets.digits(), nn.init_mlp((64, 128, 10), seed=0), args.T)
     inits = starting_points(args.trials)
     opt = optim.adam(0.1)
-    kernels.warmup()
+    ready(make_run(datasets.digits(), nn.init_mlp((64, 128, 10), seed=0), 1), inits[0])  # the same, here
     print(f"{args.trials} trials of hyper.optimize on the digits MLP (T = {args.T} inner steps, {args.steps} outer "
           f"steps each), {args.workers} worker processes (spawn), {os.cpu_count()} cores")
     print("environment, here and in the workers: " + " ".join(f"{k}={os.environ.get(k)}" for k in ENV))
@@ -82,7 +84,8 @@ def main(argv: list[str] | None = None) -> float:
 
     t0 = time.perf_counter()
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pids = {f.result() for f in [pool.submit(ready) for _ in range(args.workers)]}
+        small = make_run(datasets.digits(), nn.init_mlp((64, 128, 10), seed=0), 1)
+        pids = {f.result() for f in [pool.submit(ready, small, inits[0]) for _ in range(args.workers)]}
         t_started = time.perf_counter()
         parallel = hyper.optimize_many(run, inits, opt, args.steps, executor=pool, progress=False)
         t_end = time.perf_counter()

@@ -127,7 +127,7 @@ class Loop:
     optimizer's state, and the history. Its invariant: the history has ``updates`` rows (u not evaluated
     yet) or ``updates + 1`` (evaluated; the last row's hypergradient is the next update's)."""
 
-    def __init__(self, td: Any, names: list, chosen: list, u: list, opt_state: Any, updates: int, history: list,
+    def __init__(self, td: Any, names: list, chosen: list, u: Any, opt_state: Any, updates: int, history: list,
                  seed: Any, warned: list) -> None:
         self.td, self.names, self.chosen = td, names, chosen
         self.u, self.opt_state, self.updates, self.history = u, opt_state, updates, history
@@ -242,7 +242,7 @@ class Loop:
     def evaluate(self, fn: Callable, mode: str) -> dict | None:
         """One outer step's row at the current u; None (and the loop stops) if anything is not finite."""
         u_leaves = flatten(self.u)[0]
-        h = self.td.unflatten([_plain(c.forward(x)) for (c, _), x in zip(self.chosen, u_leaves)])
+        h = self.constrained()
         value, g_h = _hypergrad(fn, h, mode)
         loss = float(innermost(value))
         g_leaves = [_plain(innermost(g)) for g in flatten(g_h)[0]]
@@ -258,13 +258,16 @@ class Loop:
         return {"step": len(self.history), "hparams": h, "loss": loss, "hypergrad": self.td.unflatten(g_leaves),
                 "hypergrad_unconstrained": self.td.unflatten(g_u)}
 
+    def constrained(self) -> Any:
+        """The hyperparameters at the current u, as plain numbers in their containers."""
+        return self.td.unflatten([_plain(c.forward(x)) for (c, _), x in zip(self.chosen, flatten(self.u)[0])])
+
     def result(self, outer_opt: Optimizer) -> Result:
         """The Result of everything done so far (a snapshot: later steps do not change it)."""
         if self.history:
             hparams, loss = self.history[-1]["hparams"], self.history[-1]["loss"]
         else:
-            hparams = self.td.unflatten([_plain(c.forward(x)) for (c, _), x in zip(self.chosen, flatten(self.u)[0])])
-            loss = math.nan
+            hparams, loss = self.constrained(), math.nan
         state = {"u": self.u, "opt_state": self.opt_state, "updates": self.updates, "optimizer": outer_opt,
                  "status": self.status}
         return Result(hparams, loss, list(self.history), self.stopped,
