@@ -121,14 +121,21 @@ def test_user_primitive_extension_api():
 @pytest.mark.parametrize("returned, word", [(None, "returned None .*`return`"), ("loss", "returned str"),
                                             (3, "returned int"), (np.arange(2), "dtype int64")])
 def test_non_numeric_outputs_are_refused_by_every_transform(returned, word):
-    from tinyad import hyper
-
     f = lambda x: returned  # noqa: E731
     for call in (lambda: tinyad.grad(f)(1.0), lambda: tinyad.jvp(f, (1.0,), (1.0,)),
                  lambda: tinyad.jacfwd(f)(np.ones(2)), lambda: tinyad.jacrev(f)(np.ones(2)),
-                 lambda: tinyad.vjp(f, 1.0), lambda: hyper.hypergrad(lambda h: f(h["lr"]), {"lr": 0.1})):
+                 lambda: tinyad.vjp(f, 1.0)):
         with pytest.raises(TypeError, match=word):
             call()
+
+
+@pytest.mark.parametrize("returned, word", [(None, "returned None.*`return`"), ("loss", "as a float, got str"),
+                                            (3, "returned int"), (np.arange(2), "must return a scalar")])
+def test_a_hypergradient_run_must_return_the_validation_loss(returned, word):
+    from tinyad import hyper
+
+    with pytest.raises(TypeError, match=word):
+        hyper.hypergrad(lambda h: returned, {"lr": 0.1})
 
 
 @pytest.mark.parametrize("argnums, error, word", [("0", TypeError, "argnums must be an int"),

@@ -99,3 +99,47 @@ def test_forward_memory_does_not_grow_with_steps_reverse_does():
     rev = [peak_bytes(lambda T=T: hyper.hypergrad(lambda h: run(h, T), h, mode="reverse")) for T in (20, 200)]
     assert fwd[1] <= 1.1 * fwd[0], fwd
     assert rev[1] > 5 * rev[0], rev
+
+
+def noisy_run(h, seed):
+    """Closed form: (lr - r)^2 with r drawn from the seed, so d/dlr = 2 (lr - r)."""
+    r = np.random.default_rng(seed).standard_normal()
+    return (h["lr"] - r) ** 2 + 0.0 * h["wd"]
+
+
+def test_seed_averaged_hypergradient_is_the_mean_with_its_standard_error():
+    seeds = [0, 1, 2, 3, 4]
+    r = np.array([np.random.default_rng(s).standard_normal() for s in seeds])
+    avg = hyper.hypergrad(noisy_run, {"lr": 0.5, "wd": 0.1}, seeds=seeds)
+    assert avg.n == 5
+    assert avg.value == pytest.approx(np.mean((0.5 - r) ** 2), rel=1e-14)
+    assert avg.grad["lr"] == pytest.approx(np.mean(2 * (0.5 - r)), rel=1e-14)
+    assert avg.grad_stderr["lr"] == pytest.approx(np.std(2 * (0.5 - r), ddof=1) / np.sqrt(5), rel=1e-12)
+    assert avg.grad["wd"] == 0.0 and avg.grad_stderr["wd"] == 0.0
+    one = hyper.hypergrad(noisy_run, {"lr": 0.5, "wd": 0.1}, seeds=[7])
+    assert np.isnan(one.value_stderr) and np.isnan(one.grad_stderr["lr"])
+
+
+def test_seed_average_is_the_same_on_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    serial = hyper.hypergrad(noisy_run, {"lr": 0.5, "wd": 0.1}, seeds=range(6))
+    with ThreadPoolExecutor(3) as pool:
+        threaded = hyper.hypergrad(noisy_run, {"lr": 0.5, "wd": 0.1}, seeds=range(6), executor=pool)
+    assert threaded == serial
+
+
+def test_seed_averaging_bad_input():
+    from concurrent.futures import ProcessPoolExecutor
+
+    h = {"lr": 0.5, "wd": 0.1}
+    with pytest.raises(TypeError, match="seeds must be a list"):
+        hyper.hypergrad(noisy_run, h, seeds=5)
+    with pytest.raises(ValueError, match="empty"):
+        hyper.hypergrad(noisy_run, h, seeds=[])
+    with pytest.raises(ValueError, match="without seeds"):
+        hyper.hypergrad(quadratic_run, h, executor=object())
+    with pytest.raises(TypeError, match="executor must have a submit"):
+        hyper.hypergrad(noisy_run, h, seeds=[1], executor="processes")
+    with ProcessPoolExecutor(1) as pool, pytest.raises(TypeError, match="run cannot be pickled.*module"):
+        hyper.hypergrad(lambda h, s: noisy_run(h, s), h, seeds=[1, 2], executor=pool)

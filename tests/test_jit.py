@@ -293,7 +293,13 @@ def test_library_jits_fall_back_to_eager_where_a_function_cannot_be_traced():
         return x * 2.0 if tnp.sum(x) > 0 else -x  # Python control flow on a traced value
 
     jf = tinyad.jit(f, fallback=True)
-    with pytest.warns(RuntimeWarning, match="runs eagerly from now on"):
+    with pytest.warns(RuntimeWarning, match="this signature run eagerly from now on"):
         np.testing.assert_array_equal(jf(np.ones(2)), [2.0, 2.0])
     np.testing.assert_array_equal(jf(-np.ones(2)), [1.0, 1.0])  # eager: both branches right
-    assert jf.eager and jf.traces == 0
+    assert len(jf.eager_signatures) == 1 and jf.traces == 0
+    # the fallback is per signature: after one signature failed, another still compiles
+    jg = tinyad.jit(lambda x, branchy: f(x) if branchy else x * 2.0, static_argnums=1, fallback=True)
+    with pytest.warns(RuntimeWarning):
+        jg(np.ones(2), True)
+    np.testing.assert_array_equal(jg(np.ones(2), False), [2.0, 2.0])
+    assert jg.traces == 1 and len(jg.eager_signatures) == 1

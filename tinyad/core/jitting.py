@@ -66,8 +66,10 @@ class Jitted:
     def __init__(self, fn: Callable, static_argnums: Sequence[int] = (), static_argnames: Sequence[str] = (),
                  cache_size: int = CACHE_SIZE, fallback: bool = False) -> None:
         self.fn = fn
-        self.fallback = fallback  # library use: a function that cannot be traced runs eagerly (with a warning)
-        self.eager = False
+        # library use: a signature that cannot be traced runs eagerly (with one warning per function); other
+        # signatures still compile, so one untraceable call does not slow every later caller of a shared jit
+        self.fallback = fallback
+        self.eager_signatures: set = set()
         self.static_argnums = tuple(static_argnums)
         self.static_argnames = tuple(static_argnames)
         self.cache_size = cache_size
@@ -78,16 +80,8 @@ class Jitted:
         self.__wrapped__ = fn
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not _ENABLED or self.eager:
+        if not _ENABLED:
             return self.fn(*args, **kwargs)
-        if self.fallback:
-            try:
-                return self._call(args, kwargs)
-            except (ConcretizationError, CapturedBoxError) as e:
-                self.eager = True
-                warnings.warn(f"{self.__name__} cannot be compiled ({type(e).__name__}: {str(e)[:200]}...); it runs "
-                              "eagerly from now on.", RuntimeWarning, stacklevel=2)
-                return self.fn(*args, **kwargs)
         return self._call(args, kwargs)
 
     def _call(self, args: tuple, kwargs: dict) -> Any:
@@ -132,7 +126,19 @@ class Jitted:
             out_leaves, out_def = flatten(out)
             return [out_def, *out_leaves]
 
-        out = _call(self, flat_fn, values, key)
+        if not self.fallback:
+            out = _call(self, flat_fn, values, key)
+        elif key in self.eager_signatures:
+            return self.fn(*call_args, **call_kwargs)
+        else:
+            try:
+                out = _call(self, flat_fn, values, key)
+            except (ConcretizationError, CapturedBoxError) as e:
+                if not self.eager_signatures:
+                    warnings.warn(f"{self.__name__} cannot be compiled ({type(e).__name__}: {str(e)[:200]}...); "
+                                  "calls with this signature run eagerly from now on.", RuntimeWarning, stacklevel=3)
+                self.eager_signatures.add(key)
+                return self.fn(*call_args, **call_kwargs)
         return out[0].unflatten(out[1:])
 
     def source(self) -> str:

@@ -13,31 +13,41 @@ import tinyad
 from tinyad import datasets, hyper, nn, optim
 
 from ._args import demo_parser, non_negative_int, positive_float, positive_int, unit_interval
-
-
-def loss(p, X, Y):
-    return nn.cross_entropy(nn.mlp(p, X), Y)
+from ._common import digits_loss
 
 
 def train_step(p, state, X, Y, h):
     """One step of SGD with momentum and weight decay; everything that changes comes in as an argument (the
     minibatch, the hyperparameters), so ``tinyad.jit`` compiles it once and replays it every step."""
     opt = optim.sgd(h["lr"], h["momentum"], weight_decay=h["weight_decay"])
-    return opt.update(tinyad.grad(loss)(p, X, Y), state, p)
+    return opt.update(tinyad.grad(digits_loss)(p, X, Y), state, p)
 
 
-def make_run(data, params0, T: int, batch: int = 100, jit: bool = True):
-    step = tinyad.jit(train_step) if jit else train_step
+compiled_step = tinyad.jit(train_step)
 
-    def run(h):
-        p, state = params0, optim.sgd(h["lr"], h["momentum"]).init(params0)
+
+class DigitsRun:
+    """``run(h)``: train the MLP for T steps of SGD with momentum and weight decay from ``params0`` on
+    consecutive minibatches, return the validation loss. A module-level class rather than a closure, so a
+    run pickles and can be sent to worker processes (``tinyad.hyper.optimize_many``); ``jit=False`` runs the
+    step eagerly."""
+
+    def __init__(self, data, params0, T: int, batch: int = 100, jit: bool = True) -> None:
+        self.data, self.params0, self.T, self.batch, self.jit = data, params0, T, batch, jit
+
+    def __call__(self, h):
+        data, batch = self.data, self.batch
+        step = compiled_step if self.jit else train_step
+        p, state = self.params0, optim.sgd(h["lr"], h["momentum"]).init(self.params0)
         n = len(data.X_train)
-        for t in range(T):
+        for t in range(self.T):
             i = (batch * t) % n
             p, state = step(p, state, data.X_train[i:i + batch], data.Y_train[i:i + batch], h)
-        return loss(p, data.X_val, data.Y_val)
+        return digits_loss(p, data.X_val, data.Y_val)
 
-    return run
+
+def make_run(data, params0, T: int, batch: int = 100, jit: bool = True) -> DigitsRun:
+    return DigitsRun(data, params0, T, batch, jit)
 
 
 def main(argv: list[str] | None = None) -> hyper.Result:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiling import kernel
+from .compiling import kernel, warms_up
 
 
 def _int64_vectors(**arrays: np.ndarray) -> int:
@@ -120,3 +120,11 @@ def _unpack_bits(packed: np.ndarray, width: int, n: int) -> np.ndarray:
         out[i] = np.int64(x & mask)
         pos += width
     return out
+
+
+@warms_up
+def _warm_up() -> None:
+    v, buf, n, d = (np.full(2, x, dtype=np.int64) for x in (12, 0, 9, 10))
+    mul_rational(v, buf, n, d)
+    unmul_rational(v, buf, n, d)
+    unpack_bits(pack_bits(v, 8), 8, 2)

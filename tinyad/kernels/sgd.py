@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiling import kernel
+from .compiling import kernel, warms_up
 
 
 def sgd_update_tangents(g, tg, b, tb, p, tp, lr, tlr, mu, tmu, wd, twd, nesterov):
@@ -46,3 +46,11 @@ def _sgd_update_tangents(g, tg, b, tb, p, tp, lr, tlr, mu, tmu, wd, twd, nestero
             new_tp[j, i] = tp[j, i] - tlr[j] * di - lr * tdi
             new_tb[j, i] = tbi
     return new_p, new_b, new_tp, new_tb
+
+
+@warms_up
+def _warm_up() -> None:
+    """The library's calls: flat C-contiguous float64 arrays; k = 0 tangents (plain arrays) or k > 0."""
+    for k in (0, 2):
+        x, t, s = np.ones(3), np.ones((k, 3)), np.ones(k)
+        sgd_update_tangents(x, t, x, t, x, t, 0.1, s, 0.9, s, 0.01, s, False)

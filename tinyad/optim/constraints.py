@@ -38,32 +38,61 @@ def logit(h: Any, what: str = "hyperparameter") -> Any:
     return float(out) if out.shape == () else out
 
 
+def show(h: Any) -> str:
+    """A hyperparameter's value for an error message: the number, or an array's shape and range."""
+    a = np.asarray(h, dtype=float)
+    if a.shape == ():
+        return repr(float(a))
+    return f"an array of shape {a.shape} with values in [{np.min(a):.4g}, {np.max(a):.4g}]"
+
+
 class Constraint:
-    """h = u: no constraint."""
+    """h = u: no constraint.
+
+    ``forward`` maps u to h in tinyad ops (u may be a box); ``inverse`` maps a plain h to u, checking that h
+    is in the constraint's range; ``slope`` is dh/du at a plain u, the chain-rule factor between a
+    hypergradient in the hyperparameter's own units (d loss / dh) and in the unconstrained space
+    (d loss / du = d loss / dh * dh/du). ``name`` in ``inverse`` is the hyperparameter's name, for errors."""
 
     name = "real"
+    formula = "h = u"
 
     def forward(self, u: Any) -> Any:
         return u
 
-    def inverse(self, h: Any, what: str = "hyperparameter") -> Any:
+    def inverse(self, h: Any, name: str = "hyperparameter") -> Any:
         return h
+
+    def slope(self, u: Any) -> Any:
+        return np.ones_like(u) if np.ndim(u) else 1.0
+
+    def __reduce__(self) -> tuple:  # unpickle to the shared instance in CONSTRAINTS
+        return constraint, (self.name,)
+
+    def __repr__(self) -> str:
+        return f"<constraint {self.name!r}: {self.formula}>"
 
 
 class Positive(Constraint):
     """h = exp(u)."""
 
     name = "positive"
+    formula = "h = exp(u)"
 
     def forward(self, u: Any) -> Any:
         return tnp.exp(u)
 
-    def inverse(self, h: Any, what: str = "hyperparameter") -> Any:
+    def inverse(self, h: Any, name: str = "hyperparameter") -> Any:
         a = np.asarray(h, dtype=float)
         if not np.all(a > 0):
-            raise ValueError(f"{what} = {h!r} must be > 0 to be tuned as exp(u) (constraint 'positive'); pass "
-                             f"constraints={{{what!r}: 'real'}} to tune it unconstrained")
+            raise ValueError(f"hyperparameter {name!r} = {show(h)} must be > 0 to be tuned as exp(u) (constraint "
+                             f"'positive'); start it above 0, or pass constraints={{{name!r}: 'real'}} to tune it "
+                             "unconstrained")
         out = np.log(a)
+        return float(out) if out.shape == () else out
+
+    def slope(self, u: Any) -> Any:
+        out = np.exp(np.asarray(u, dtype=float))
         return float(out) if out.shape == () else out
 
 
@@ -71,16 +100,23 @@ class Unit(Constraint):
     """h = sigmoid(u) in (0, 1)."""
 
     name = "unit"
+    formula = "h = sigmoid(u)"
 
     def forward(self, u: Any) -> Any:
         return sigmoid(u)
 
-    def inverse(self, h: Any, what: str = "hyperparameter") -> Any:
-        try:
-            return logit(h, what)
-        except ValueError as e:
-            raise ValueError(f"{e} (constraint 'unit'); pass constraints={{{what!r}: 'real'}} to tune it "
-                             "unconstrained") from None
+    def inverse(self, h: Any, name: str = "hyperparameter") -> Any:
+        a = np.asarray(h, dtype=float)
+        if not np.all((a > 0) & (a < 1)):
+            raise ValueError(f"hyperparameter {name!r} = {show(h)} must lie strictly inside (0, 1) to be tuned as "
+                             f"sigmoid(u) (constraint 'unit'); pass constraints={{{name!r}: 'real'}} to tune it "
+                             "unconstrained")
+        return logit(h, f"hyperparameter {name!r}")
+
+    def slope(self, u: Any) -> Any:
+        s = 0.5 * (1.0 + np.tanh(0.5 * np.asarray(u, dtype=float)))  # sigmoid, as above
+        out = s * (1.0 - s)
+        return float(out) if out.shape == () else out
 
 
 CONSTRAINTS = {"real": Constraint(), "positive": Positive(), "unit": Unit()}
@@ -88,9 +124,32 @@ CONSTRAINTS = {"real": Constraint(), "positive": Positive(), "unit": Unit()}
 
 def constraint(name: str) -> Constraint:
     """The constraint called ``name`` ('real', 'positive' or 'unit')."""
-    if name not in CONSTRAINTS:
+    if not isinstance(name, str) or name not in CONSTRAINTS:
         raise ValueError(f"a constraint must be one of {sorted(CONSTRAINTS)}, got {name!r}")
     return CONSTRAINTS[name]
+
+
+def choose(names: list[str], given: dict | None = None) -> list[tuple[Constraint, str]]:
+    """The constraint of each hyperparameter and why it got it: ``given`` (a dict from names to constraint
+    names) first, else :func:`default_constraint`. Errors name the hyperparameter."""
+    given = {} if given is None else given
+    if not isinstance(given, dict):
+        raise TypeError(f"constraints must be a dict from hyperparameter names to 'real', 'positive' or 'unit', got "
+                        f"{type(given).__name__}")
+    unknown = set(given) - set(names)
+    if unknown:
+        raise ValueError(f"constraints given for unknown hyperparameters {sorted(map(str, unknown))}; the "
+                         f"hyperparameters are {names}")
+    out = []
+    for n in names:
+        if n in given:
+            if given[n] not in CONSTRAINTS:
+                raise ValueError(f"the constraint given for hyperparameter {n!r} must be one of {sorted(CONSTRAINTS)}, "
+                                 f"got {given[n]!r}")
+            out.append((CONSTRAINTS[given[n]], "given in constraints="))
+        else:
+            out.append((CONSTRAINTS[default_constraint(n)], default_reason(n)))
+    return out
 
 
 def base_name(name: str) -> str:
@@ -106,3 +165,11 @@ def default_constraint(name: str) -> str:
     if key in UNIT:
         return "unit"
     return "real"
+
+
+def default_reason(name: str) -> str:
+    """Why :func:`default_constraint` chose what it chose, for messages."""
+    key, choice = base_name(name), default_constraint(name)
+    if choice == "real":
+        return f"default: {key!r} is in neither POSITIVE nor UNIT"
+    return f"default: {key!r} is in {'POSITIVE' if choice == 'positive' else 'UNIT'}"
