@@ -32,6 +32,18 @@ def test_complex_cotangent_convention():
     assert tinyad.vjp(lambda x: x * (1 + 2j), a(1.0))[1](c)[0] == np.real(c * (1 + 2j))
 
 
+def test_grad_takes_complex_inputs_of_a_real_function_as_jax_does():
+    # values computed by JAX (x64): grad(|z|^2)(3+4j) = 6-8j; grad(Re(z^2))(1+2j) = 2+4j; both are
+    # df/dx - i df/dy
+    np.testing.assert_allclose(tinyad.grad(lambda w: tnp.abs(w) ** 2)(3 + 4j), 6 - 8j, rtol=1e-15)
+    assert tinyad.grad(lambda w: tnp.real(w * w))(np.complex128(1 + 2j)) == 2 + 4j
+    g = tinyad.grad(lambda w: tnp.sum(tnp.abs(w) ** 2))(np.array([1 + 1j, 2 - 3j], dtype=np.complex64))
+    assert g.dtype == np.complex64
+    np.testing.assert_allclose(g, [2 - 2j, 4 + 6j], rtol=1e-6)  # JAX: [1.9999999-1.9999999j, 4+6j]
+    with pytest.raises(TypeError, match="real floating-point output"):  # JAX: needs holomorphic=True
+        tinyad.grad(lambda w: w * w)(1 + 2j)
+
+
 # ---- the table of kinks ------------------------------------------------------------------------------------------
 def test_abs_at_zero_is_zero_for_real_and_complex():
     assert both(tnp.abs, a(0.0)) == 0.0  # JAX: 1 (sign convention x >= 0); tinyad: sign(0) = 0

@@ -1,4 +1,4 @@
-"""Every ```python block of docs/scale.md and docs/hybrid.md runs as written, as a script of its own.
+"""Every ```python block of the README and of docs/*.md runs as written, as a script of its own.
 
 The convention (stated in docs/scale.md): each block is a complete script; a first line
 ``# requires: a, b`` names modules it needs, and the block is skipped where one of them is missing.
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "docs" / "scale.md", ROOT / "docs" / "hybrid.md"]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def blocks(path: Path) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ The libraries are imported on first use: ``import tinyad`` then ``tinyad.optim.s
 
 from __future__ import annotations
 
-import importlib
+import importlib as _importlib
 
 from . import numpy, ops  # noqa: F401 - fill the registry of built-in primitives and the NumPy table
 from ._version import __version__ as __version__  # one source: tinyad/_version.py
@@ -53,8 +53,12 @@ _LAZY = ("optim", "hyper", "nn", "datasets", "reversible", "plotting", "testing"
 def __getattr__(name: str):
     """Import the libraries on first use (``tinyad.optim`` after ``import tinyad``)."""
     if name in _LAZY:
-        return importlib.import_module(f"{__name__}.{name}")
+        return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'tinyad' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*__all__, *_LAZY, "core", "ops", "numpy", "__version__"})
 
 
 __all__ = [

@@ -34,8 +34,7 @@ def check_differentiable(x: Any, what: str, allow_complex: bool = False) -> Any:
     if dt.kind == "c":
         if allow_complex:
             return x
-        raise TypeError(f"{what} is complex ({dt}); grad differentiates real floating-point inputs only (complex "
-                        "values may appear inside the function, and vjp/jvp accept complex inputs).")
+        raise TypeError(f"{what} is complex ({dt}); a real floating-point value is expected here.")
     if dt.kind != "f":
         raise TypeError(f"{what} has dtype {dt}; a real floating-point input is expected.")
     return x

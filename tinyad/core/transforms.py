@@ -50,10 +50,10 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     ``has_aux=True``, ``f`` returns ``(out, aux)`` and this returns ``(out, vjp_fn, aux)``. Cotangents of
     complex values follow JAX's convention: a cotangent c of z means dL = Re(sum(c dz)).
     """
-    return _vjp(f, primals, has_aux, range(len(primals)), allow_complex=True, transform="vjp")
+    return _vjp(f, primals, has_aux, range(len(primals)), transform="vjp")
 
 
-def _vjp(f: Callable, primals: Sequence, has_aux: bool, argnums: Sequence[int], allow_complex: bool,
+def _vjp(f: Callable, primals: Sequence, has_aux: bool, argnums: Sequence[int],
          transform: str) -> tuple:
     """vjp, with the user's argument numbers for error messages (grad differentiates a selection)."""
     trace = ReverseTrace()
@@ -61,7 +61,7 @@ def _vjp(f: Callable, primals: Sequence, has_aux: bool, argnums: Sequence[int], 
     for n, p in zip(argnums, primals):
         leaves, td = flatten(p)
         what = f"argument {n} of {name_of(f)}"
-        in_leaves.append([Var(check_differentiable(x, what, allow_complex), trace) for x in leaves])
+        in_leaves.append([Var(check_differentiable(x, what, allow_complex=True), trace) for x in leaves])
         in_defs.append(td)
     with opened(trace):
         try:
@@ -103,8 +103,7 @@ def value_and_grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> 
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple:
         nums = argnums_tuple(argnums, len(args), "grad")
-        res = _vjp(_select(f, args, nums, kwargs), [args[n] for n in nums], has_aux, nums, allow_complex=False,
-                   transform="grad")
+        res = _vjp(_select(f, args, nums, kwargs), [args[n] for n in nums], has_aux, nums, transform="grad")
         out, pullback = res[0], res[1]
         if isinstance(out, (tuple, list, dict)) or shape_of(out) != ():
             raise TypeError(
@@ -128,7 +127,8 @@ def grad(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
 
     The gradient has the structure (container, shapes, dtypes) of the differentiated argument; with a tuple
     of argnums, a tuple of gradients. With ``has_aux=True``, ``f`` returns ``(out, aux)`` and the new
-    function returns ``(gradient, aux)``.
+    function returns ``(gradient, aux)``. The output must be real; an input may be complex, and then its
+    gradient is JAX's: df/dx - i df/dy for z = x + iy.
     """
     vg = value_and_grad(f, argnums, has_aux)
 
@@ -284,7 +284,7 @@ def jacrev(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable
     def jac(*args: Any, **kwargs: Any) -> Any:
         nums = argnums_tuple(argnums, len(args), "jacrev")
         diff = tuple(args[n] for n in nums)
-        res = _vjp(_select(f, args, nums, kwargs), diff, has_aux, nums, allow_complex=True, transform="jacrev")
+        res = _vjp(_select(f, args, nums, kwargs), diff, has_aux, nums, transform="jacrev")
         out, pullback = res[0], res[1]
         o_leaves, o_def = flatten(out)
         in_leaves, in_def = flatten(diff)
