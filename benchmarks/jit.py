@@ -2,6 +2,7 @@
 
     python3 benchmarks/jit.py            # all figures (a few minutes)
     python3 benchmarks/jit.py --quick    # shorter runs
+    python3 benchmarks/jit.py --write-docs   # also write the side-by-side table into docs/performance.md
 
 Work: the digits MLP 64-128-10 (tanh, softmax cross-entropy, float64, batch 100) trained by SGD with momentum
 and weight decay. Each ratio divides by a hand-written NumPy implementation of the same math
@@ -36,6 +37,7 @@ import numpy as np  # noqa: E402
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import docsection  # noqa: E402
 import workloads as w  # noqa: E402
 
 import tinyad  # noqa: E402
@@ -43,16 +45,27 @@ import tinyad.numpy as tnp  # noqa: E402
 from tinyad import hyper  # noqa: E402
 
 H0 = {"lr": 0.1, "momentum": 0.9, "wd": 1e-4}
-ROWS: list[tuple[str, str, str]] = []
+COLUMNS = ("hand NumPy", "tinyad eager", "tinyad jit", "JAX jit")
+TABLE: list[tuple[str, dict]] = []  # (work, {column: figure}): the side-by-side table of docs/performance.md
 
 
 def report(figure: str, value: str, verdict: str = "") -> None:
     print(f"  {figure:<58} {value}" + (f"   [{verdict}]" if verdict else ""))
-    ROWS.append((figure, value, verdict))
+
+
+def row(work: str, **cells: str) -> None:
+    """One row of the side-by-side table; keyword names are COLUMNS with spaces as underscores."""
+    TABLE.append((work, {k.replace("_", " "): v for k, v in cells.items()}))
 
 
 def target(ratio: float, limit: float) -> str:
     return f"target <= {limit:g}: {'met' if ratio <= limit else 'NOT met'}"
+
+
+def ratios(t: dict, base: str, scale: float = 1.0) -> dict:
+    """The table cells of the eager, jit and JAX timings in ``t``, as multiples of ``t[base] * scale``."""
+    names = {"eager": "tinyad_eager", "jit": "tinyad_jit", "jax": "JAX_jit"}
+    return {names[k]: f"{t[k] / (t[base] * scale):.2f}" for k in names if k in t}
 
 
 def best(f, n: int = 1, reps: int = 3) -> float:
@@ -155,6 +168,8 @@ def plain_steps(d, p0, T, j) -> float:
     report("tinyad jit plain step", f"{t['jit'] / t['hand']:.2f}x", target(t["jit"] / t["hand"], 1.0))
     if j:
         report("JAX jit plain step", f"{t['jax'] / t['hand']:.2f}x")
+    row("training step (SGD with momentum and weight decay)", hand_NumPy=f"1 ({t['hand'] * 1e3:.2f} ms)",
+        **ratios(t, "hand"))
     return t["hand"]
 
 
@@ -162,6 +177,7 @@ def forward_hypergradient(d, p0, T, j) -> None:
     print(f"\nforward (hybrid) hypergradient d(val loss after T={T})/d(lr, momentum, wd), k = 3 tangents; "
           "time / (T hand NumPy plain steps)")
     fns = {"hand": lambda: hand_plain_run(d, p0, T), "hand_fwd": lambda: w.numpy_fwd_hypergrad(d, p0, T),
+           "eager": lambda: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, T), H0),
            "jit": lambda: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, T, w.jit_step), H0)}
     if j:
         jax, jnp, *_ = j
@@ -175,12 +191,15 @@ def forward_hypergradient(d, p0, T, j) -> None:
     if j:
         report("JAX jit(jacfwd)", f"{t['jax'] / t['hand']:.2f}x")
         report("tinyad jit / JAX", f"{t['jit'] / t['jax']:.2f}", "aim: below 1")
+    row(f"forward hypergradient, 3 hyperparameters, T={T} (per inner step, vs a hand plain step)",
+        hand_NumPy=f"{t['hand_fwd'] / t['hand']:.2f} (hand-derived tangents)", **ratios(t, "hand"))
 
 
 def reverse_hypergradient(d, p0, T, j) -> None:
     print(f"\nreverse (unrolled) hypergradient, T={T}: time / (T hand NumPy plain steps); memory per inner step")
     run = lambda h, T=T: w.tinyad_run(h, d, p0, T, w.jit_step)  # noqa: E731
-    fns = {"hand": lambda: hand_plain_run(d, p0, T), "jit": lambda: hyper.hypergrad(run, H0, mode="reverse")}
+    fns = {"hand": lambda: hand_plain_run(d, p0, T), "jit": lambda: hyper.hypergrad(run, H0, mode="reverse"),
+           "eager": lambda: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, T), H0, mode="reverse")}
     if j:
         jax, jnp, *_ = j
         h = jnp.array([0.1, 0.9, 1e-4])
@@ -202,6 +221,10 @@ def reverse_hypergradient(d, p0, T, j) -> None:
         report("JAX jit(grad) through fori_loop", f"{t_jax / (T * t_hand):.2f}x")
         report("JAX memory per inner step (XLA temp buffers)", f"{jax_per_step / 1e3:.0f} KB")
         report("tinyad jit / JAX time", f"{t_jit / t_jax:.2f}", target(t_jit / t_jax, 1.0))
+    row(f"reverse (unrolled) hypergradient, T={T} (per inner step, vs a hand plain step)", hand_NumPy="-",
+        **ratios(t, "hand"))
+    row("reverse hypergradient: memory per inner step", hand_NumPy="-", tinyad_jit=f"{per_step / 1e3:.0f} KB",
+        **({"JAX_jit": f"{jax_per_step / 1e3:.0f} KB"} if j else {}))
 
 
 def hvp(d, p0, j) -> None:
@@ -226,6 +249,8 @@ def hvp(d, p0, j) -> None:
     if j:
         report("JAX jit(jvp(grad))", f"{t['jax'] / t['hand']:.2f}x")
         report("tinyad jit / JAX", f"{t['jit'] / t['jax']:.2f}", target(t["jit"] / t["jax"], 1.5))
+    row("Hessian-vector product of the training loss (1000 rows)", hand_NumPy=f"1 ({t['hand'] * 1e3:.2f} ms)",
+        **ratios(t, "hand"))
 
 
 CHAIN = 200
@@ -256,16 +281,28 @@ def hand_chain(x):
     return value, g
 
 
-def elementwise_chain() -> None:
+def elementwise_chain(j) -> None:
     print(f"\nper-op cost: value and gradient of a chain of {CHAIN} elementwise ops on a length-10 vector")
     x = np.linspace(0.1, 1.0, 10)
     f = tinyad.jit(tinyad.value_and_grad(chain))
-    t = compare({"hand": lambda: hand_chain(x), "eager": lambda: tinyad.value_and_grad(chain)(x),
-                 "jit": lambda: f(x)}, n=20)
+    fns = {"hand": lambda: hand_chain(x), "eager": lambda: tinyad.value_and_grad(chain)(x), "jit": lambda: f(x)}
+    if j:
+        jax, jnp = j[0], j[1]
+
+        def jchain(x):
+            for _ in range(CHAIN // 4):
+                x = jnp.tanh(jnp.sin(x) * 0.9) + 0.1
+            return jnp.sum(x)
+
+        g, xj = jax.jit(jax.value_and_grad(jchain)), jnp.asarray(x)
+        fns["jax"] = lambda: jax.block_until_ready(g(xj))
+    t = compare(fns, n=20)
     t_hand, t_eager, t_jit = (t[k] / CHAIN for k in ("hand", "eager", "jit"))
     report("hand NumPy", f"{t_hand * 1e6:.2f} us/op = 1.00")
     report("tinyad eager", f"{t_eager / t_hand:.2f}x")
     report("tinyad jit", f"{t_jit / t_hand:.2f}x", target(t_jit / t_hand, 2.0))
+    row(f"a chain of {CHAIN} small elementwise ops, value and gradient", hand_NumPy=f"1 ({t_hand * 1e6:.2f} us/op)",
+        **ratios(t, "hand"))
 
 
 FIRST = """
@@ -307,6 +344,9 @@ def first_call(T: int) -> None:
         t_jax = float(r.stdout.split()[-1])
         report("JAX jit(jacfwd) (compiles in every process)", f"{t_jax:.2f} s")
         report("tinyad (warm cache) / JAX", f"{times['warm'] / t_jax:.2f}", target(times["warm"] / t_jax, 1.0))
+    row(f"seconds to the first T={T} hypergradient in a new process (imports and compilation included)",
+        hand_NumPy="-", tinyad_jit=f"{times['warm']:.2f} ({times['empty']:.2f} with an empty numba cache)",
+        **({"JAX_jit": f"{t_jax:.2f}"} if r.returncode == 0 else {}))
 
 
 def memory_flat(d, p0, T_hi: int) -> None:
@@ -315,11 +355,14 @@ def memory_flat(d, p0, T_hi: int) -> None:
           for T in (10, T_hi)}
     report(f"peak T={T_hi} / peak T=10", f"{pk[T_hi] / pk[10]:.2f}  ({pk[10] / 2**20:.1f} MiB, "
            f"{pk[T_hi] / 2**20:.1f} MiB)", target(pk[T_hi] / pk[10], 1.1))
+    row(f"forward hypergradient: peak memory at T={T_hi} / at T=10", hand_NumPy="-",
+        tinyad_jit=f"{pk[T_hi] / pk[10]:.2f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="T=200 instead of 1000")
+    ap.add_argument("--write-docs", action="store_true", help="write the table into docs/performance.md")
     args = ap.parse_args()
     T = 200 if args.quick else 1000
     print(f"tinyad {tinyad.__version__}, NumPy {np.__version__}, {os.cpu_count()} cores; single-threaded BLAS/XLA, "
@@ -333,9 +376,14 @@ def main() -> None:
     forward_hypergradient(d, p0, T, j)
     reverse_hypergradient(d, p0, T, j)
     hvp(d, p0, j)
-    elementwise_chain()
+    elementwise_chain(j)
     memory_flat(d, p0, T)
     first_call(100)
+    text = (docsection.table(COLUMNS, TABLE) + "\n\nMeasured by `python3 benchmarks/jit.py" +
+            (" --quick" if args.quick else "") + f"` on {docsection.machine()}.")
+    print("\n" + text)
+    if args.write_docs:
+        docsection.replace_section(HERE.parent / "docs" / "performance.md", "jit", text)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     python3 benchmarks/run.py            # all sections
     python3 benchmarks/run.py --quick    # fewer repetitions, T up to 100
-    python3 benchmarks/run.py --write-docs   # also rewrite docs/performance.md with the figures
+    python3 benchmarks/run.py --write-docs   # also write the figures into docs/performance.md
 
 Each tinyad figure is divided by a hand-written NumPy implementation of the same math (benchmarks/
 workloads.py, whose numbers tests/test_benchmark_baselines.py holds equal to tinyad's and the
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import docsection  # noqa: E402
 import workloads as w  # noqa: E402
 
 import tinyad  # noqa: E402
@@ -305,24 +305,19 @@ def bench_others(t_np: float, first: dict) -> None:
 
 
 def write_docs(path: Path) -> None:
-    cpu = platform.processor() or platform.machine()
-    lines = ["# Performance", "",
-             "Figures printed by `python3 benchmarks/run.py` in one run; every one is a ratio against a",
-             "hand-written NumPy implementation of the same work (or of tinyad itself), measured in that run.",
-             "Regenerate with `python3 benchmarks/run.py --write-docs`.", "",
-             f"Machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-             f"NumPy {np.__version__}, {time.strftime('%Y-%m-%d')}.", ""]
-    section = None
-    for sec, text, verdict in RESULTS:
-        if sec != section:
-            lines += ["", f"## {sec}", ""]
-            section = sec
-        lines.append(f"- {text}" + (f" — {verdict}" if verdict else ""))
-    extra = HERE.parent / "docs" / "performance_notes.md"
-    if extra.exists():
-        lines += ["", extra.read_text()]
-    path.write_text("\n".join(lines) + "\n")
-    print(f"\nwrote {path}")
+    """The figures, grouped by section, into the "engine" section of docs/performance.md (the verdicts
+    against the project's targets stay on the console)."""
+    titles = {"steps": "Training steps, eager", "dispatch": "Cost per operation, eager",
+              "online": "Online hypergradient descent and stacks: cost per step",
+              "reversible": "Exactly reversible learning: memory and time",
+              "hypergradient": "Whole hypergradients, eager: time and peak memory", "first call": "Start-up",
+              "others": "Other libraries on the same work"}
+    lines = []
+    for section in dict.fromkeys(sec for sec, _, _ in RESULTS):
+        lines += [f"**{titles.get(section, section)}**", ""]
+        lines += [f"- {text}" for sec, text, _ in RESULTS if sec == section] + [""]
+    lines.append(f"Measured by `python3 benchmarks/run.py` on {docsection.machine()}.")
+    docsection.replace_section(path, "engine", "\n".join(lines))
 
 
 def main() -> None:
