@@ -38,10 +38,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import docsection  # noqa: E402
+import others  # noqa: E402
 import workloads as w  # noqa: E402
 
 import tinyad  # noqa: E402
-import tinyad.numpy as tnp  # noqa: E402
 from tinyad import hyper  # noqa: E402
 
 H0 = {"lr": 0.1, "momentum": 0.9, "wd": 1e-4}
@@ -104,37 +104,6 @@ def hand_plain_run(d, p0, T):
         X, Y = w.batch(d, t)
         p, v = w.numpy_step(p, v, X, Y, 0.1, 0.9, 1e-4)
     return p
-
-
-# ---- JAX --------------------------------------------------------------------------------------------
-def jax_setup(d, p0):
-    try:
-        import jax
-        import jax.numpy as jnp
-    except ImportError:
-        return None
-    jax.config.update("jax_enable_x64", True)
-    Xtr, Ytr, Xva, Yva = (jnp.asarray(a) for a in (d.X_train, d.Y_train, d.X_val, d.Y_val))
-    params0 = {k: jnp.asarray(v) for k, v in p0.items()}
-
-    def loss(p, X, Y):
-        z = jnp.tanh(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
-        return jnp.mean(jax.nn.logsumexp(z, axis=1) - jnp.sum(z * Y, axis=1))
-
-    def step(t, carry, h):
-        p, v = carry
-        i = (100 * t) % 1000
-        X, Y = jax.lax.dynamic_slice_in_dim(Xtr, i, 100), jax.lax.dynamic_slice_in_dim(Ytr, i, 100)
-        g = jax.grad(loss)(p, X, Y)
-        v = jax.tree.map(lambda vv, gg, pp: h[1] * vv - (gg + h[2] * pp), v, g, p)
-        return jax.tree.map(lambda pp, vv: pp + h[0] * vv, p, v), v
-
-    def val_loss_after(h, T):
-        zeros = jax.tree.map(jnp.zeros_like, params0)
-        p, _ = jax.lax.fori_loop(0, T, lambda t, c: step(t, c, h), (params0, zeros))
-        return loss(p, Xva, Yva)
-
-    return jax, jnp, loss, step, val_loss_after, params0, Xtr, Ytr
 
 
 # ---- figures ----------------------------------------------------------------------------------------
@@ -253,55 +222,27 @@ def hvp(d, p0, j) -> None:
         **ratios(t, "hand"))
 
 
-CHAIN = 200
-
-
-def chain(x):
-    for _ in range(CHAIN // 4):
-        x = tnp.sin(x)
-        x = x * 0.9
-        x = tnp.tanh(x)
-        x = x + 0.1
-    return tnp.sum(x)
-
-
-def hand_chain(x):
-    acts = []
-    for _ in range(CHAIN // 4):
-        acts.append(x)
-        x = np.sin(x)
-        x = x * 0.9
-        acts.append(x)
-        x = np.tanh(x)
-        x = x + 0.1
-    value, g = np.sum(x), np.ones_like(x)
-    for i in range(CHAIN // 4 - 1, -1, -1):
-        t = np.tanh(acts[2 * i + 1])
-        g = g * (1.0 - t * t) * 0.9 * np.cos(acts[2 * i])
-    return value, g
-
-
 def elementwise_chain(j) -> None:
-    print(f"\nper-op cost: value and gradient of a chain of {CHAIN} elementwise ops on a length-10 vector")
+    print(f"\nper-op cost: value and gradient of a chain of {w.CHAIN} elementwise ops on a length-10 vector")
     x = np.linspace(0.1, 1.0, 10)
-    f = tinyad.jit(tinyad.value_and_grad(chain))
-    fns = {"hand": lambda: hand_chain(x), "eager": lambda: tinyad.value_and_grad(chain)(x), "jit": lambda: f(x)}
+    f = tinyad.jit(tinyad.value_and_grad(w.chain))
+    fns = {"hand": lambda: w.hand_chain(x), "eager": lambda: tinyad.value_and_grad(w.chain)(x), "jit": lambda: f(x)}
     if j:
         jax, jnp = j[0], j[1]
 
         def jchain(x):
-            for _ in range(CHAIN // 4):
+            for _ in range(w.CHAIN // 4):
                 x = jnp.tanh(jnp.sin(x) * 0.9) + 0.1
             return jnp.sum(x)
 
         g, xj = jax.jit(jax.value_and_grad(jchain)), jnp.asarray(x)
         fns["jax"] = lambda: jax.block_until_ready(g(xj))
     t = compare(fns, n=20)
-    t_hand, t_eager, t_jit = (t[k] / CHAIN for k in ("hand", "eager", "jit"))
+    t_hand, t_eager, t_jit = (t[k] / w.CHAIN for k in ("hand", "eager", "jit"))
     report("hand NumPy", f"{t_hand * 1e6:.2f} us/op = 1.00")
     report("tinyad eager", f"{t_eager / t_hand:.2f}x")
     report("tinyad jit", f"{t_jit / t_hand:.2f}x", target(t_jit / t_hand, 2.0))
-    row(f"a chain of {CHAIN} small elementwise ops, value and gradient", hand_NumPy=f"1 ({t_hand * 1e6:.2f} us/op)",
+    row(f"a chain of {w.CHAIN} small elementwise ops, value and gradient", hand_NumPy=f"1 ({t_hand * 1e6:.2f} us/op)",
         **ratios(t, "hand"))
 
 
@@ -368,7 +309,7 @@ def main() -> None:
     print(f"tinyad {tinyad.__version__}, NumPy {np.__version__}, {os.cpu_count()} cores; single-threaded BLAS/XLA, "
           f"GLIBC_TUNABLES={os.environ['GLIBC_TUNABLES']}")
     d, p0 = w.setup()
-    j = jax_setup(d, p0)
+    j = others.jax_model(d, p0)
     if j is None:
         print("JAX not installed: its columns are skipped (pip install jax)")
     hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, 5, w.jit_step), H0)  # compile outside the timings

@@ -12,10 +12,12 @@ import time
 import numpy as np
 
 
-def jax_hypergradient(d, p0, T: int, h0: dict):
-    """JAX: jit(jacfwd(val_loss_after)) over a fori_loop with jax.grad inside (forward-over-reverse).
+def jax_model(d, p0):
+    """The benchmark's model and training run in JAX (float64), or None when JAX is not installed.
 
-    Returns (seconds to first result incl. compilation, seconds per later call, hypergradient)."""
+    Returns (jax, jnp, loss, step, val_loss_after, params0, Xtr, Ytr): ``step(t, (p, v), h)`` is one SGD
+    step with h = [lr, momentum, wd] on minibatch t, ``val_loss_after(h, T)`` the validation loss after T of
+    them in a ``fori_loop``."""
     try:
         import jax
         import jax.numpy as jnp
@@ -29,22 +31,31 @@ def jax_hypergradient(d, p0, T: int, h0: dict):
         z = jnp.tanh(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
         return jnp.mean(jax.nn.logsumexp(z, axis=1) - jnp.sum(z * Y, axis=1))
 
-    def val_loss_after(h):
-        def step(t, carry):
-            p, v = carry
-            i = (100 * t) % 1000
-            X = jax.lax.dynamic_slice_in_dim(Xtr, i, 100)
-            Y = jax.lax.dynamic_slice_in_dim(Ytr, i, 100)
-            g = jax.grad(loss)(p, X, Y)
-            v = jax.tree.map(lambda vv, gg, pp: h[1] * vv - (gg + h[2] * pp), v, g, p)
-            p = jax.tree.map(lambda pp, vv: pp + h[0] * vv, p, v)
-            return p, v
+    def step(t, carry, h):
+        p, v = carry
+        i = (100 * t) % 1000
+        X, Y = jax.lax.dynamic_slice_in_dim(Xtr, i, 100), jax.lax.dynamic_slice_in_dim(Ytr, i, 100)
+        g = jax.grad(loss)(p, X, Y)
+        v = jax.tree.map(lambda vv, gg, pp: h[1] * vv - (gg + h[2] * pp), v, g, p)
+        return jax.tree.map(lambda pp, vv: pp + h[0] * vv, p, v), v
 
+    def val_loss_after(h, T):
         zeros = jax.tree.map(jnp.zeros_like, params0)
-        p, _ = jax.lax.fori_loop(0, T, step, (params0, zeros))
+        p, _ = jax.lax.fori_loop(0, T, lambda t, c: step(t, c, h), (params0, zeros))
         return loss(p, Xva, Yva)
 
-    f = jax.jit(jax.jacfwd(val_loss_after))
+    return jax, jnp, loss, step, val_loss_after, params0, Xtr, Ytr
+
+
+def jax_hypergradient(d, p0, T: int, h0: dict):
+    """JAX: jit(jacfwd(val_loss_after)) over a fori_loop with jax.grad inside (forward-over-reverse).
+
+    Returns (seconds to first result incl. compilation, seconds per later call, hypergradient)."""
+    model = jax_model(d, p0)
+    if model is None:
+        return None
+    jax, jnp, val_loss_after = model[0], model[1], model[4]
+    f = jax.jit(jax.jacfwd(lambda h: val_loss_after(h, T)))
     h = jnp.array([h0["lr"], h0["momentum"], h0["wd"]])
     t0 = time.perf_counter()
     g = np.asarray(f(h).block_until_ready())

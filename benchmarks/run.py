@@ -30,7 +30,6 @@ import docsection  # noqa: E402
 import workloads as w  # noqa: E402
 
 import tinyad  # noqa: E402
-import tinyad.numpy as tnp  # noqa: E402
 from tinyad import hyper, optim  # noqa: E402
 from tinyad.core.forward import Dual, ForwardTrace  # noqa: E402
 from tinyad.core.trace import opened  # noqa: E402
@@ -191,44 +190,13 @@ def bench_hypergradient(Ts, t_np: float) -> None:
 
 
 # ---- dispatch overhead ------------------------------------------------------------------------------
-CHAIN = 200
-
-
-def chain(x):
-    for i in range(CHAIN // 4):
-        x = tnp.sin(x)
-        x = x * 0.9
-        x = tnp.tanh(x)
-        x = x + 0.1
-    return tnp.sum(x)
-
-
-def hand_chain_value_and_grad(x):
-    acts = []
-    for i in range(CHAIN // 4):
-        acts.append(x)
-        x = np.sin(x)
-        x = x * 0.9
-        acts.append(x)
-        x = np.tanh(x)
-        x = x + 0.1
-    value = np.sum(x)
-    g = np.ones_like(x)
-    for i in range(CHAIN // 4 - 1, -1, -1):
-        t = np.tanh(acts[2 * i + 1])
-        g = g * (1.0 - t * t)
-        g = g * 0.9
-        g = g * np.cos(acts[2 * i])
-    return value, g
-
-
 def bench_dispatch(reps: int) -> None:
-    print(f"\ndispatch overhead: value_and_grad of a chain of {CHAIN} elementwise ops, length-10 vector")
+    print(f"\ndispatch overhead: value_and_grad of a chain of {w.CHAIN} elementwise ops, length-10 vector")
     x = np.linspace(0.1, 1.0, 10)
-    vg = tinyad.value_and_grad(chain)
-    t_hand, t_arr = (t / CHAIN for t in ratio_times(lambda: hand_chain_value_and_grad(x), lambda: vg(x), 20, reps))
-    t_flt = best_time(lambda: vg(0.5), 20, reps) / CHAIN
-    t_dual = best_time(lambda: tinyad.jvp(vg, (x,), (np.ones(10),)), 10, reps) / CHAIN
+    vg = tinyad.value_and_grad(w.chain)
+    t_hand, t_arr = (t / w.CHAIN for t in ratio_times(lambda: w.hand_chain(x), lambda: vg(x), 20, reps))
+    t_flt = best_time(lambda: vg(0.5), 20, reps) / w.CHAIN
+    t_dual = best_time(lambda: tinyad.jvp(vg, (x,), (np.ones(10),)), 10, reps) / w.CHAIN
     report("dispatch", f"hand NumPy {t_hand * 1e6:.2f} us/op; tinyad arrays {t_arr * 1e6:.2f} us/op "
            f"(ratio {t_arr / t_hand:.2f})", check(t_arr / t_hand, 2.0))
     report("dispatch", f"tinyad float in a box {t_flt * 1e6:.2f} us/op; Duals under a tape "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 import tinyad
+import tinyad.numpy as tnp
 from tinyad import datasets, nn, optim
 
 NAMES = ("W1", "b1", "W2", "b2")
@@ -170,3 +171,34 @@ def numpy_fwd_hypergrad(d, p0, T, lr=0.1, mu=0.9, wd=1e-4):
     value = np.mean(np.log(e.sum(axis=1)) + m[:, 0] - np.sum(z * Y, axis=1))
     tangent = np.mean(np.sum((P - Y) * tz, axis=2), axis=1)
     return value, tangent
+
+
+# ---- a chain of small elementwise ops: the cost per operation --------------------------------------------
+CHAIN = 200
+
+
+def chain(x):
+    """sin, scale, tanh, shift, CHAIN ops in all, then a sum: written in tinyad.numpy."""
+    for _ in range(CHAIN // 4):
+        x = tnp.sin(x)
+        x = x * 0.9
+        x = tnp.tanh(x)
+        x = x + 0.1
+    return tnp.sum(x)
+
+
+def hand_chain(x):
+    """The chain's value and gradient, by hand in NumPy (activations kept for the backward pass)."""
+    acts = []
+    for _ in range(CHAIN // 4):
+        acts.append(x)
+        x = np.sin(x)
+        x = x * 0.9
+        acts.append(x)
+        x = np.tanh(x)
+        x = x + 0.1
+    value, g = np.sum(x), np.ones_like(x)
+    for i in range(CHAIN // 4 - 1, -1, -1):
+        t = np.tanh(acts[2 * i + 1])
+        g = g * (1.0 - t * t) * 0.9 * np.cos(acts[2 * i])
+    return value, g
