@@ -122,11 +122,12 @@ def test_user_primitive_extension_api():
                                             (3, "returned int"), (np.arange(2), "dtype int64")])
 def test_non_numeric_outputs_are_refused_by_every_transform(returned, word):
     f = lambda x: returned  # noqa: E731
-    for call in (lambda: tinyad.grad(f)(1.0), lambda: tinyad.jvp(f, (1.0,), (1.0,)),
-                 lambda: tinyad.jacfwd(f)(np.ones(2)), lambda: tinyad.jacrev(f)(np.ones(2)),
-                 lambda: tinyad.vjp(f, 1.0)):
-        with pytest.raises(TypeError, match=word):
+    for name, call in (("grad", lambda: tinyad.grad(f)(1.0)), ("jvp", lambda: tinyad.jvp(f, (1.0,), (1.0,))),
+                       ("jacfwd", lambda: tinyad.jacfwd(f)(np.ones(2))),
+                       ("jacrev", lambda: tinyad.jacrev(f)(np.ones(2))), ("vjp", lambda: tinyad.vjp(f, 1.0))):
+        with pytest.raises(TypeError, match=word) as err:
             call()
+        assert str(err.value).startswith(name + ":"), f"the error names the transform called: {err.value}"
 
 
 @pytest.mark.parametrize("returned, word", [(None, "returned None.*`return`"), ("loss", "as a float, got str"),

@@ -151,6 +151,11 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, *, has_aux: bool = F
     price of one pass (and one primal). With ``has_aux=True``, ``f`` returns ``(out, aux)`` and this returns
     ``(out, tangent, aux)``.
     """
+    return _jvp(f, primals, tangents, has_aux, batched, "jvp")
+
+
+def _jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool, batched: bool, transform: str) -> tuple:
+    """:func:`jvp`, with the name of the transform the user called for its error messages."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples or lists "
                         "(e.g. jvp(f, (x,), (v,)))")
@@ -177,9 +182,9 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, *, has_aux: bool = F
         out = f(*p_def.unflatten(boxed))
     aux = None
     if has_aux:
-        out, aux = split_aux(out, f, "jvp")
+        out, aux = split_aux(out, f, transform)
         aux = tree_map(lambda x: x._primal if type(x) is Dual and x._trace is trace else x, aux)
-    check_output(out, f, "jvp")
+    check_output(out, f, transform)
     o_leaves, o_def = flatten(out)
     values, tans = [], []
     for o in o_leaves:
@@ -257,7 +262,7 @@ def jacfwd(f: Callable, argnums: ArgNums = 0, has_aux: bool = False) -> Callable
         diff = [args[n] for n in nums]
         leaves, td = flatten(tuple(diff))
         tans, sizes = basis_tangents(leaves)
-        res = jvp(_select(f, args, nums, kwargs), tuple(diff), td.unflatten(tans), batched=True, has_aux=has_aux)
+        res = _jvp(_select(f, args, nums, kwargs), tuple(diff), td.unflatten(tans), has_aux, True, "jacfwd")
         out, t = res[0], res[1]
 
         def split(o, tt):  # tt: (n, *out_shape) -> per input leaf (*out_shape, *in_shape)
