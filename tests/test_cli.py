@@ -112,6 +112,8 @@ def test_installed_metadata_has_the_same_version():
     ("quadratic", ["--alpha", "nan"]),
     ("quadratic", ["--hyper-lr", "0"]),
     ("hd", ["--steps", "2.5"]),
+    ("hd", ["--weight-decay", "-0.001"]),
+    ("hd", ["--weight-decay", "nan"]),
     ("stack", ["--steps", "0"]),
     ("reversible", ["--T", "-1"]),
     ("reversible", ["--meta-steps", "-1"]),
