@@ -1,6 +1,7 @@
 """The demos run as a newcomer types them, and show the hyperparameters improving."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -265,3 +266,24 @@ def test_demos_run_where_nothing_can_be_cached(tmp_path):
         assert out.returncode == 0, out.stderr[-2000:]
         assert "cannot cache compiled kernels" in out.stderr
 
+
+@pytest.mark.slow
+def test_reversible_docs_show_what_the_default_demo_prints(capsys):
+    """docs/reversible.md shows the default run's summary verbatim, and every number in the tinyad column of
+    docs/claims.md's rows for ``tinyad demo reversible`` is one that the default run prints."""
+    from tinyad.demos import reversible
+
+    reversible.main([])
+    out = capsys.readouterr().out
+    docs = ROOT / "docs"
+    shown = re.search(r"```text\n(training-set loss after T steps.*?)```", (docs / "reversible.md").read_text(), re.S)
+    assert shown and shown.group(1) in "\n".join(line[2:] for line in out.splitlines()), \
+        "docs/reversible.md shows another schedule summary than tinyad demo reversible prints"
+    claims = (docs / "claims.md").read_text().splitlines()
+    rows = [row for row in claims if row.endswith("| `tinyad demo reversible` |")]
+    assert len(rows) == 8
+    printed = set(re.findall(r"\d+\.\d+|\d+%", out))
+    for row in rows:
+        tinyad_column = row.split(" | ")[2]
+        for number in re.findall(r"\d+\.\d+|\d+%", tinyad_column):
+            assert number in printed, f"docs/claims.md: {number} is not in the demo's output ({row[:60]}...)"
