@@ -15,7 +15,7 @@ import tinyad
 
 ROOT = Path(tinyad.__file__).resolve().parent
 # Optional dependencies may be imported where they are needed, so that tinyad runs without them.
-OPTIONAL = {"matplotlib", "tqdm", "sklearn"}
+OPTIONAL = {"matplotlib", "tqdm", "sklearn", "threadpoolctl"}
 
 
 def all_modules() -> list[str]:

@@ -201,6 +201,24 @@ def test_per_parameter_stacks_equal_per_parameter_hd(base):
     assert in_use["w"] != in_use["b"]
 
 
+def test_per_parameter_rates_are_reported_in_use_by_plain_optimizers_and_stacks():
+    """A fixed per-parameter learning rate is a hyperparameter in use like a global one (height 1 of a
+    per-parameter stack), and a stack over it reports the tuned values in the same structure."""
+    lr = {"w": 0.01, "b": np.array([0.02])}
+    plain = optim.sgd(lr, 0.9)
+    _, s, _ = train(plain, steps=2)
+    in_use = optim.hyperparams_in_use(plain, s)
+    assert in_use == {"lr": {"w": 0.01, "b": pytest.approx(np.array([0.02]))}, "momentum": 0.9,
+                      "weight_decay": 0.0}
+    assert isinstance(in_use["lr"]["b"], np.ndarray)
+    assert "nesterov" not in in_use  # a flag, not a number
+    stacked = optim.stack(optim.sgd(lr, 0.9), optim.sgd(1e-3), tune=("lr",))
+    _, s, _ = train(stacked, steps=3, batches=batches)
+    tuned = optim.hyperparams_in_use(stacked, s)
+    assert set(tuned["lr"]) == {"w", "b"} and tuned["momentum"] == 0.9
+    assert tuned["lr"]["w"] != 0.01 and tuned["lr"]["b"].shape == (1,)
+
+
 @pytest.mark.parametrize("make", [lambda wd: optim.sgd_hd(0.01, 1e-3, weight_decay=wd),
                                   lambda wd: optim.sgdn_hd(0.01, 1e-4, 0.9, weight_decay=wd),
                                   lambda wd: optim.adam_hd(0.01, 1e-3, weight_decay=wd)])

@@ -16,7 +16,7 @@ SUMMARIES = {
     "mlp": "tune an MLP's learning rate, momentum and weight decay on the digits by hypergradient",
     "hd": "online hypergradient descent: SGD, SGDN and Adam against their HD versions",
     "stack": "stacks of hyperoptimizers: sensitivity to the initial learning rate shrinks with height",
-    "reversible": "exactly reversible learning: a learned learning-rate schedule and distilled images",
+    "reversible": "exactly reversible learning: lr schedules from seed-averaged hypergradients; distilled images",
     "fluid": "optimise a fluid's initial velocity so the smoke ends up in a target shape",
     "implicit": "implicit differentiation: one L2 strength per pixel of a digits classifier (64 hyperparameters)",
 }

@@ -35,4 +35,10 @@ def _checked(convert: Callable[[str], N], ok: Callable[[N], bool], what: str) ->
 positive_int = _checked(int, lambda n: n >= 1, "a positive integer")
 non_negative_int = _checked(int, lambda n: n >= 0, "a non-negative integer")
 positive_float = _checked(float, lambda x: math.isfinite(x) and x > 0, "a positive finite number")
+non_negative_float = _checked(float, lambda x: math.isfinite(x) and x >= 0, "a non-negative finite number")
 unit_interval = _checked(float, lambda x: 0 < x < 1, "a number strictly between 0 and 1")
+
+
+def int_at_least(low: int) -> Callable[[str], int]:
+    """An integer >= ``low``."""
+    return _checked(int, lambda n: n >= low, f"an integer >= {low}")

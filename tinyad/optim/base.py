@@ -95,7 +95,7 @@ class Optimizer:
     def levels(self, state: Any) -> list[dict]:
         """Hyperparameters in use, bottom level first; a plain optimizer has one level, its own constants
         (online tuners, which change theirs, report the values in use now)."""
-        return [{k: float(v) for k, v in self._hyperparams.items() if _is_number(v)}]
+        return [{k: as_floats(v) for k, v in self._hyperparams.items() if is_numeric(v)}]
 
     def __repr__(self) -> str:
         return f"<tinyad.optim.{self.name} {self._hyperparams}>"
@@ -117,6 +117,18 @@ _compiled_update = jitting.jit(_apply_update, static_argnums=0, cache_size=256, 
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
+
+
+def is_numeric(v: Any) -> bool:
+    """A plain number, or a container of plain numbers and real arrays (per-parameter values): not a flag, not a
+    box."""
+    leaves = flatten(v)[0]
+    return bool(leaves) and all(_is_number(x) or (isinstance(x, np.ndarray) and x.dtype.kind in "fiu") for x in leaves)
+
+
+def as_floats(v: Any) -> Any:
+    """A numeric hyperparameter as floats (and float arrays), in its own structure."""
+    return tree_map(lambda x: float(x) if np.ndim(x) == 0 else np.array(x, dtype=float), v)
 
 
 def check_hyperparameter(owner: str, key: str, value: Any) -> None:

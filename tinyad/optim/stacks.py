@@ -18,7 +18,7 @@ import numpy as np
 from ..core.trace import strip
 from ..core.transforms import vjp
 from ..core.tree import flatten, tree_map
-from .base import Optimizer, _is_number
+from .base import Optimizer, _is_number, as_floats, is_numeric
 from .constraints import UNIT, logit, sigmoid
 from .online import check_finite
 
@@ -103,7 +103,7 @@ class Stack(Optimizer):
     def levels(self, state: dict) -> list[dict]:
         """Hyperparameters in use at every level, bottom first: [base's, (base's hyperoptimizer's, ...)];
         each level lists all its numeric hyperparameters, the tuned ones at their current values."""
-        ours = {k: float(v) for k, v in self.base.hyperparams if _is_number(v)}
+        ours = {k: as_floats(v) for k, v in self.base.hyperparams if is_numeric(v)}
         ours.update({k: tree_map(lambda x, k=k: _plain(sigmoid(x) if k in self.squashed else x), v)
                      for k, v in state["u"].items()})
         return (self.base.levels(state["base"]) if self.base.online else []) + [ours]
