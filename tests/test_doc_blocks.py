@@ -70,3 +70,14 @@ def test_code_block_runs(title, code, tmp_path):
     out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
                          timeout=180)
     assert out.returncode == 0, f"{title}:\n{out.stdout}\n{out.stderr}"
+
+
+def test_the_performance_page_holds_measured_figures():
+    """docs/performance.md's figures are written by the benchmarks (python3 benchmarks/jit.py --write-docs,
+    python3 benchmarks/run.py --write-docs); the sections must hold them, not sit empty."""
+    text = (ROOT / "docs" / "performance.md").read_text()
+    jit = text.split("<!-- begin jit -->")[1].split("<!-- end jit -->")[0]
+    assert "| work | hand NumPy | tinyad eager | tinyad jit | JAX jit |" in jit
+    assert jit.count("\n| ") >= 8 and "Measured by `python3 benchmarks/jit.py" in jit
+    engine = text.split("<!-- begin engine -->")[1].split("<!-- end engine -->")[0]
+    assert engine.count("\n- ") >= 10 and "Measured by `python3 benchmarks/run.py" in engine
