@@ -208,7 +208,7 @@ def _rates(x: np.ndarray) -> str:
 
 
 def schedule_claims(alphas: np.ndarray) -> list[Claim]:
-    """Maclaurin et al.'s claims about the learned weight schedules (Figure 2), and the issue's shorter
+    """Maclaurin et al.'s claims about the learned weight schedules (Figure 2), and the usual shorter
     reading of them, as measurable statements about the first 10% / middle 80% / last 10% of the steps. A
     rate counts as larger than another only when it is larger by more than ``CLEAR`` (5%): a schedule's
     jitter makes smaller differences meaningless."""
@@ -222,7 +222,7 @@ def schedule_claims(alphas: np.ndarray) -> list[Claim]:
               f"middle 80%, layers 1-{LAYERS}: {_rates(middle)}"),
         Claim("all layers take smaller steps in the last 10% than in the middle 80%",
               bool(np.all(CLEAR * late < middle)), f"last 10%: {_rates(late)}"),
-        Claim("(the issue's reading) large early steps: every layer's first 10% above its middle 80%",
+        Claim("(the usual summary) large early steps: every layer's first 10% above its middle 80%",
               bool(np.all(early > CLEAR * middle)), f"first 10% / middle 80%: {_rates(early / middle)}"),
     ]
 
