@@ -24,13 +24,11 @@ import time
 import tracemalloc
 from pathlib import Path
 
-ENV = {
-    "GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=2147483648",
-    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false", "JAX_PLATFORMS": "cpu",
-}
-if any(os.environ.get(k) != v for k, v in ENV.items()):
-    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **ENV})
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import quiet  # noqa: E402
+
+if __name__ == "__main__":
+    quiet.ensure()
 
 import numpy as np  # noqa: E402
 
@@ -306,8 +304,7 @@ def main() -> None:
     ap.add_argument("--write-docs", action="store_true", help="write the table into docs/performance.md")
     args = ap.parse_args()
     T = 200 if args.quick else 1000
-    print(f"tinyad {tinyad.__version__}, NumPy {np.__version__}, {os.cpu_count()} cores; single-threaded BLAS/XLA, "
-          f"GLIBC_TUNABLES={os.environ['GLIBC_TUNABLES']}")
+    print(f"tinyad {tinyad.__version__}, NumPy {np.__version__}, {os.cpu_count()} cores; {quiet.describe()}")
     d, p0 = w.setup()
     j = others.jax_model(d, p0)
     if j is None:

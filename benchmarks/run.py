@@ -21,7 +21,13 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import quiet  # noqa: E402
+
+if __name__ == "__main__":
+    quiet.ensure()
+
+import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -295,7 +301,7 @@ def main() -> None:
     args = ap.parse_args()
     reps = 3 if args.quick else 7
     Ts = (10, 100) if args.quick else (10, 100, 1000)
-    print(f"tinyad {tinyad.__version__} benchmarks, {os.cpu_count()} cores, NumPy {np.__version__}")
+    print(f"tinyad {tinyad.__version__} benchmarks, {os.cpu_count()} cores, NumPy {np.__version__}; {quiet.describe()}")
     t_np = bench_steps(reps)["t_np"]
     bench_dispatch(reps)
     bench_online(reps)

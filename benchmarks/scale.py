@@ -27,14 +27,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = {
-    "GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=2147483648",
-    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-}
-if __name__ == "__main__" and any(os.environ.get(k) != v for k, v in ENV.items()):
-    # glibc reads its tunables when a process starts, and BLAS its thread count when it loads: start again
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **ENV, "PYTHONPATH": path})
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import quiet  # noqa: E402
+
+if __name__ == "__main__":
+    quiet.ensure()
 sys.path.insert(0, str(ROOT))  # measure this checkout's tinyad (the workers inherit sys.path)
 
 import numpy as np  # noqa: E402
@@ -74,7 +71,7 @@ def main(argv: list[str] | None = None) -> float:
     ready(make_run(datasets.digits(), nn.init_mlp((64, 128, 10), seed=0), 1), inits[0])  # the same, here
     print(f"{args.trials} trials of hyper.optimize on the digits MLP (T = {args.T} inner steps, {args.steps} outer "
           f"steps each), {args.workers} worker processes (spawn), {os.cpu_count()} cores")
-    print("environment, here and in the workers: " + " ".join(f"{k}={os.environ.get(k)}" for k in ENV))
+    print("environment, here and in the workers: " + " ".join(f"{k}={os.environ.get(k)}" for k in quiet.ENV))
     if hasattr(os, "getloadavg"):
         print(f"load average before the run: {os.getloadavg()[0]:.2f} (anything else running competes for the "
               "cores; the parallel figure is only meaningful on an otherwise idle machine)")

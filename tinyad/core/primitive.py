@@ -234,7 +234,8 @@ def primitive(impl: Callable | None = None, **options: Any) -> Any:
     return Primitive(impl, **options)
 
 
-_PY_NUMBERS = (float, int, complex)
+PY_NUMBERS = (float, int, complex)
+_F64 = _np.dtype(_np.float64)
 
 
 def numpy_scalars(args: list) -> list:
@@ -244,15 +245,21 @@ def numpy_scalars(args: list) -> list:
     semantics — ``1.0 / 0.0`` raises ZeroDivisionError and ``(-8.0) ** (1/3)`` is complex — where arrays
     give inf and nan. As NumPy scalars of the op's own dtype (NumPy's promotion treats Python numbers as
     weak, so a float32 op stays float32) they follow array semantics, as the same call on 0-d arrays does."""
-    if not any(type(a) in _PY_NUMBERS for a in args):
+    for a in args:  # the usual case, float64 arrays and real Python numbers, without NumPy's type resolution
+        t = type(a)
+        if not (t is float or t is int or t is _np.float64 or (t is _np.ndarray and a.dtype == _F64)):
+            break
+    else:
+        return [_np.float64(a) if type(a) is float or type(a) is int else a for a in args]
+    if not any(type(a) in PY_NUMBERS for a in args):
         return args
     try:
-        dt = _np.result_type(*[a if type(a) in _PY_NUMBERS else dtype_of(a) for a in args])
+        dt = _np.result_type(*[a if type(a) in PY_NUMBERS else dtype_of(a) for a in args])
     except TypeError:  # an argument NumPy cannot type (the op itself will say what is wrong)
         return args
     if dt.kind not in "fc":
         dt = _np.dtype(_np.float64)
-    return [dt.type(a) if type(a) in _PY_NUMBERS else a for a in args]
+    return [dt.type(a) if type(a) in PY_NUMBERS else a for a in args]
 
 
 def shape_of(x: Any) -> tuple:

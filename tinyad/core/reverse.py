@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .box import ArrayBox
-from .primitive import Primitive, Rule, numpy_scalars, shape_of
+from .primitive import PY_NUMBERS, Primitive, Rule, numpy_scalars, shape_of
 from .trace import Box, Trace, opened
 from .vspace import add, cast_like, float_dtype, real_if_real, unbroadcast
 
@@ -70,6 +70,7 @@ class ReverseTrace(Trace):
         values = list(args)
         parents = []
         boxed = False  # does a box of an outer trace remain among the values?
+        scalars = False  # a Python number among them?
         for i, a in enumerate(args):
             if type(a) is Var and a._trace is self:
                 if prim.vjp_rule(i) is None:
@@ -78,7 +79,9 @@ class ReverseTrace(Trace):
                 a = values[i] = a._value
             if isinstance(a, Box):
                 boxed = True
-        values = tuple(numpy_scalars(values))
+            elif type(a) in PY_NUMBERS:
+                scalars = True
+        values = tuple(numpy_scalars(values) if scalars else values)
         ans = prim(*values, **kwargs) if boxed else prim.apply_plain(values, kwargs)
         node = Var(ans, self, prim, values, kwargs, tuple(parents))
         self.tape.append(node)
@@ -108,15 +111,24 @@ def backward(tape: list, seeds: list[tuple[Var, Any]], inputs: list[Var]) -> lis
                 if type(c) is tuple:  # an output of a jitted call: its slot of the call's cotangents
                     _accumulate(parent, c)
                     continue
+                x = args[i]
                 if prim.elementwise:
-                    c = unbroadcast(c, shape_of(args[i]))
-                _accumulate(parent, cast_like(real_if_real(c, args[i]), args[i]))
+                    c = unbroadcast(c, shape_of(x))
+                if not _same_kind(c, x):
+                    c = cast_like(real_if_real(c, x), x)
+                _accumulate(parent, c)
         return [v._ct for v in inputs]
     finally:  # leave no cotangent behind, even if a rule raised
         for v in inputs:
             v._ct = None
         for node in tape:
             node._ct = None
+
+
+def _same_kind(c: Any, x: Any) -> bool:
+    """Is cotangent ``c`` already of ``x``'s type and dtype? (The usual case, checked before the general cast.)"""
+    t = type(c)
+    return t is type(x) and (t is np.float64 or (t is np.ndarray and c.dtype == x.dtype))
 
 
 def _accumulate(node: Var, c: Any) -> None:
