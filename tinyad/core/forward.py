@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .box import ArrayBox
-from .primitive import Primitive, ndim_of, numpy_scalars, shape_of
+from .primitive import PY_NUMBERS, Primitive, ndim_of, numpy_scalars, shape_of
 from .trace import Box, Trace
 from .vspace import add, align, broadcast_to, cast_like, float_dtype, map_directions
 
@@ -59,12 +59,20 @@ class ForwardTrace(Trace):
         return np.zeros(shape if self.k is None else (self.k,) + shape, dtype=float_dtype(x))
 
     def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Dual:
-        mine = [type(a) is Dual and a._trace is self for a in args]
-        primals = numpy_scalars([a._primal if m else a for a, m in zip(args, mine)])
-        if any(isinstance(p, Box) for p in primals):  # boxes of outer traces: dispatch again
-            ans = prim(*primals, **kwargs)
-        else:
-            ans = prim.apply_plain(primals, kwargs)
+        mine, primals = [], []
+        boxed = scalars = False  # a box of an outer trace, a Python number among the primals?
+        for a in args:
+            m = type(a) is Dual and a._trace is self
+            p = a._primal if m else a
+            mine.append(m)
+            primals.append(p)
+            if isinstance(p, Box):
+                boxed = True
+            elif type(p) in PY_NUMBERS:
+                scalars = True
+        if scalars:
+            primals = numpy_scalars(primals)
+        ans = prim(*primals, **kwargs) if boxed else prim.apply_plain(primals, kwargs)  # boxed: dispatch again
         k = self.k
 
         if prim.linear:  # the JVP of a linear map is the map itself, applied to all tangents at once

@@ -87,6 +87,8 @@ astype_p.defvjp(lambda g, ans, x, dtype: astype_p(real_if_real(g, x), dtype=floa
 def cast_like(t: Any, x: Any) -> Any:
     """``t`` (a tangent or cotangent of ``x``) in ``x``'s floating dtype: one cast, where the rules' constants
     (float64 masks, ``np.eye``) or a float64 seed promoted a float32 derivative."""
+    if type(t) is np.ndarray and type(x) is np.ndarray and t.dtype == x.dtype and x.dtype.kind in "fc":
+        return t  # (the usual case)
     want = float_dtype(x)
     have = t.dtype if type(t) is np.ndarray else float_dtype(t)
     if have == want or (want.kind == "f" and have.kind == "c"):  # complex -> real is real_if_real's job
