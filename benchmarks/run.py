@@ -21,18 +21,15 @@ import time
 import tracemalloc
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the benchmark helpers beside this script
 import quiet  # noqa: E402
 
 if __name__ == "__main__":
     quiet.ensure()
 
-import numpy as np  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
 import docsection  # noqa: E402
+import numpy as np  # noqa: E402
 import workloads as w  # noqa: E402
 
 import tinyad  # noqa: E402
