@@ -105,3 +105,38 @@ def test_is_leaf_and_unflatten():
 def test_treedefs_pickle():
     td = tinyad.tree_structure({"a": [1, None], "b": P(1, 2)})
     assert pickle.loads(pickle.dumps(td)) == td
+
+
+def test_static_data_equal_in_python_but_different_is_a_different_structure():
+    # 1 == True == 1.0 and 0.0 == -0.0 in Python (with equal hashes): structures and compiled programs made for
+    # one must not be reused for another
+    assert list(tinyad.tree_map(lambda v: v, {1: 5.0})) == [1]
+    assert [type(k) for k in tinyad.tree_map(lambda v: v, {True: 5.0})] == [bool]
+    assert tinyad.tree_structure({1: 0.0}) != tinyad.tree_structure({True: 0.0})
+
+    @dataclasses.dataclass
+    class Signed:
+        w: float
+        sign: float
+
+    tinyad.register_dataclass(Signed, meta_fields=("sign",))
+    f = lambda c: c.w * np.copysign(1.0, c.sign)  # noqa: E731
+    assert tinyad.grad(f)(Signed(2.0, 0.0)).w == 1.0
+    assert tinyad.grad(f)(Signed(2.0, -0.0)).w == -1.0
+    g = tinyad.jit(lambda x, s: x * np.copysign(1.0, s), static_argnums=1)
+    assert (g(2.0, 0.0), g(2.0, -0.0)) == (2.0, -2.0)
+
+
+def test_register_dataclass_checks_its_fields_and_that_meta_fields_are_hashable():
+    @dataclasses.dataclass
+    class R:
+        a: float
+        b: object
+
+    with pytest.raises(ValueError, match="exactly one of data_fields"):
+        tinyad.register_dataclass(R, data_fields=["a"])
+    with pytest.raises(ValueError, match="no field 'c'"):
+        tinyad.register_dataclass(R, data_fields=["a", "c"], meta_fields=["b"])
+    tinyad.register_dataclass(R, meta_fields="b")
+    with pytest.raises(TypeError, match=r"R\.b is a meta field .* must be hashable; got ndarray"):
+        tinyad.jvp(lambda r: r.a * 2.0, (R(1.0, np.ones(2)),), (R(1.0, np.ones(2)),))

@@ -35,7 +35,7 @@ from .program import simplify, split_at, to_python
 from .reverse import ReverseTrace, Var, backward
 from .staging import CapturedBoxError, ConcretizationError, Program, Staged, stage
 from .trace import Box, leaked_error, opened
-from .tree import flatten
+from .tree import flatten, static_key
 
 __all__ = ["jit", "Jitted", "ConcretizationError", "enabled"]
 
@@ -104,7 +104,7 @@ class Jitted:
                     return self.fn(*call_args, **call_kwargs)
         static_leaves = tuple(static_leaves)
         try:
-            key = (treedef, static_leaves, statics, static_kw)
+            key = (treedef, static_key(static_leaves), static_key(statics), static_key(static_kw))
             hash(key)
         except TypeError:
             bad = [x for x in static_leaves + statics if not _hashable(x)]

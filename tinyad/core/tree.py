@@ -37,12 +37,29 @@ def register_dataclass(nodetype: type | None = None, *, data_fields: Iterable[st
         return lambda cls: register_dataclass(cls, data_fields=data_fields, meta_fields=meta_fields)
     if not dataclasses.is_dataclass(nodetype):
         raise TypeError(f"register_dataclass: {nodetype.__name__} is not a dataclass")
-    meta = tuple(meta_fields)
+    meta = (meta_fields,) if isinstance(meta_fields, str) else tuple(meta_fields)
     data = tuple(f.name for f in dataclasses.fields(nodetype) if f.name not in meta) if data_fields is None \
-        else tuple(data_fields)
+        else ((data_fields,) if isinstance(data_fields, str) else tuple(data_fields))
+    init_fields = {f.name for f in dataclasses.fields(nodetype) if f.init}
+    for name in data + meta:
+        if name not in init_fields:
+            raise ValueError(f"register_dataclass: {nodetype.__name__} has no field {name!r} set by __init__ "
+                             f"(its fields: {sorted(init_fields)})")
+    if set(data) & set(meta) or init_fields - set(data) - set(meta):
+        raise ValueError(f"register_dataclass: every field of {nodetype.__name__} set by __init__ must be in "
+                         f"exactly one of data_fields {list(data)} and meta_fields {list(meta)}; fields "
+                         f"{sorted(init_fields)}")
 
     def flatten_fn(x):
-        return [getattr(x, f) for f in data], (data, tuple(getattr(x, f) for f in meta))
+        statics = tuple(getattr(x, f) for f in meta)
+        for name, value in zip(meta, statics):
+            try:
+                hash(value)
+            except TypeError:
+                raise TypeError(f"{nodetype.__name__}.{name} is a meta field (static, part of the tree's structure) "
+                                f"and must be hashable; got {type(value).__name__}. Make it a data field if it is "
+                                "an array.") from None
+        return [getattr(x, f) for f in data], (data, statics)
 
     def unflatten_fn(aux, children):
         return nodetype(**dict(zip(aux[0], children)), **dict(zip(meta, aux[1])))
@@ -136,8 +153,8 @@ class TreeDef:
         return [f"[{i}]" for i in range(len(self.children))]
 
     def __eq__(self, other: object) -> bool:
-        return (self is other or isinstance(other, TreeDef) and self.node is other.node and self.aux == other.aux
-                and self.children == other.children)
+        return (self is other or isinstance(other, TreeDef) and self.node is other.node
+                and same_static(self.aux, other.aux) and self.children == other.children)
 
     def __hash__(self) -> int:
         if self._hash is None:
@@ -173,6 +190,30 @@ def _hashable(aux: Any) -> Any:
         return repr(aux)
 
 
+def static_key(x: Any) -> Any:
+    """A key that tells static values apart exactly where ``==`` does not: ``1``, ``True`` and ``1.0`` (equal
+    and of equal hash in Python) or ``0.0`` and ``-0.0`` differ here, so a structure or a compiled program made
+    for one is never reused for the other. Containers are keyed element by element."""
+    tx = type(x)
+    if tx is str or x is None:
+        return x
+    if tx is tuple or tx is list or tx is frozenset:
+        return (tx, *map(static_key, sorted(x, key=repr) if tx is frozenset else x))
+    if isinstance(x, (float, complex, np.floating, np.complexfloating)):
+        return (tx, repr(x))  # repr tells -0.0 from 0.0, and nan equals itself
+    return (tx, x)
+
+
+def same_static(a: Any, b: Any) -> bool:
+    """Static data equal as :func:`static_key` sees it (the usual case, identical objects, first)."""
+    if a is b:
+        return True
+    try:
+        return static_key(a) == static_key(b)
+    except (TypeError, ValueError):  # e.g. arrays as static data: equal only if identical
+        return False
+
+
 LEAF = TreeDef(None)
 _LEAF_TYPES = frozenset({float, int, complex, bool, str, np.ndarray, np.float64, np.float32})  # never containers
 
@@ -187,7 +228,8 @@ _INTERNED: dict = {}  # one TreeDef per structure: equal structures compare (and
 
 
 def _treedef(node: type, aux: Any, children: tuple) -> TreeDef:
-    key = (node, aux, children)
+    key = (node, aux if aux is None or type(aux) is tuple and all(type(k) is str for k in aux) else static_key(aux),
+           children)
     try:
         td = _INTERNED.get(key)
     except TypeError:  # unhashable static data (a dataclass's meta field): not interned
@@ -251,7 +293,7 @@ def mismatch(a: TreeDef, b: TreeDef, path: str = "") -> str:
     if a.node is not b.node:
         what = lambda t: "a leaf" if t.node is None else f"a {t.node.__name__}"  # noqa: E731
         return f"{where}: {what(a)} vs {what(b)}"
-    if a.aux != b.aux:
+    if not same_static(a.aux, b.aux):
         if a.node in (dict, OrderedDict):
             return f"{where}: dict keys {sorted(a.aux)!r} vs {sorted(b.aux)!r}"
         return f"{where}: {a.node.__name__} metadata {a.aux!r} vs {b.aux!r}"
