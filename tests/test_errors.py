@@ -130,8 +130,9 @@ def test_non_numeric_outputs_are_refused_by_every_transform(returned, word):
         assert str(err.value).startswith(name + ":"), f"the error names the transform called: {err.value}"
 
 
-@pytest.mark.parametrize("returned, word", [(None, "returned None.*`return`"), ("loss", "as a float, got str"),
-                                            (3, "returned int"), (np.arange(2), "must return a scalar")])
+@pytest.mark.parametrize("returned, word", [
+    (None, "returned None.*`return`"), ("loss", "as a float, got str"), (np.arange(2), "must return a scalar"),
+    (3, r"\(<lambda>\) must return the validation loss as a float, got int: 3 \(an integer has no derivative")])
 def test_a_hypergradient_run_must_return_the_validation_loss(returned, word):
     from tinyad import hyper
 

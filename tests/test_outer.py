@@ -304,6 +304,8 @@ def test_plot_leaves_the_matplotlib_backend_alone(tmp_path):
     ({"run": lambda h: h["lr"] * np.ones(3)}, TypeError, r"must return a scalar.*shape \(3,\)"),
     ({"run": lambda h: h["lr"] * 1j}, TypeError, "real float"),
     ({"callback": 3}, TypeError, "callback must be a function"),
+    ({"run": lambda h: 1}, TypeError, r"run \(<lambda>\) must return the validation loss as a float, got int"),
+    ({"hparams": {"a.b": 0.1, "a": {"b": 0.2}}}, ValueError, "two hyperparameters are both named 'a.b'"),
 ])
 def test_bad_input_is_named(kwargs, error, match):
     args = {"run": sgd_run, "hparams": {"lr": 0.1}, "outer_opt": optim.adam(0.1), "steps": 2, **kwargs}
@@ -315,6 +317,12 @@ def test_bad_input_is_named(kwargs, error, match):
 def test_reverse_mode_also_names_a_missing_return():
     with pytest.raises(TypeError, match="returned None"):
         hyper.hypergrad(lambda h: None, {"lr": 0.1}, mode="reverse")
+
+
+@pytest.mark.parametrize("hparams", [None, {}, []])
+def test_hypergrad_needs_hyperparameters(hparams):
+    with pytest.raises(ValueError, match="hypergrad: hparams has no hyperparameters"):
+        hyper.hypergrad(lambda h: 1.0, hparams)
 
 
 def test_optuna_pruning_goes_through_with_the_partial_result():

@@ -48,6 +48,10 @@ class Seeded:
     def __call__(self, hparams: Any) -> Any:
         return self.run(hparams, self.seed)
 
+    @property
+    def __name__(self) -> str:  # errors from the transforms name the user's function, not this wrapper
+        return run_name(self.run)
+
 
 class Checked:
     """``run`` whose return value is checked to be the validation loss (a real scalar) before it is
@@ -61,10 +65,15 @@ class Checked:
         check_loss(out, self.run)
         return out
 
+    @property
+    def __name__(self) -> str:
+        return run_name(self.run)
+
 
 def run_name(run: Callable) -> str:
-    inner = run.run if isinstance(run, (Seeded, Checked)) else run
-    return getattr(inner, "__name__", type(inner).__name__)
+    while isinstance(run, (Seeded, Checked)):
+        run = run.run
+    return getattr(run, "__name__", type(run).__name__)
 
 
 def check_run(run: Any, who: str) -> None:
@@ -88,12 +97,15 @@ def check_loss(out: Any, run: Callable) -> None:
                         "`return`?")
     if isinstance(x, (complex, np.complexfloating)) or (isinstance(x, np.ndarray) and x.dtype.kind == "c"):
         raise TypeError(f"{what} must return a real float (the validation loss), got a complex number: {x!r:.60}")
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating, np.ndarray)):
-        raise TypeError(f"{what} must return the validation loss as a float, got {type(x).__name__}: {x!r:.60}")
+    if not isinstance(x, (float, np.floating, np.ndarray)):
+        hint = " (an integer has no derivative; did the loss not depend on the hyperparameters?)" \
+            if isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) else ""
+        raise TypeError(f"{what} must return the validation loss as a float, got {type(x).__name__}: "
+                        f"{x!r:.60}{hint}")
     if np.shape(x) != ():
         raise TypeError(f"{what} must return a scalar (the validation loss), got shape {np.shape(x)}")
-    if np.result_type(x).kind not in "fiu":
-        raise TypeError(f"{what} must return the validation loss as a float, got dtype {np.result_type(x)}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{what} must return the validation loss as a float, got dtype {x.dtype}")
 
 
 def hypergrad(run: Callable[..., Any], hparams: Any, mode: str = "forward", *, seeds: Any = None,
@@ -155,6 +167,8 @@ def average(parts: list, hparams: Any) -> SeedAverage:
 
 def _hypergrad(run: Callable, hparams: Any, mode: str) -> tuple:
     leaves, td = flatten(hparams)
+    if not leaves:
+        raise ValueError(f"hypergrad: hparams has no hyperparameters to differentiate by: {hparams!r:.80}")
     names = leaf_names(td)
     for name, leaf in zip(names, leaves):
         check_differentiable(leaf, f"hyperparameter {name!r}")

@@ -310,7 +310,13 @@ def check_hparams(hparams: Any) -> None:
     leaves, td = flatten(hparams)
     if not leaves:
         raise ValueError(f"optimize: hparams has no hyperparameters to tune: {hparams!r:.80}")
-    for n, x in zip(leaf_names(td), leaves):
+    names = leaf_names(td)
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"optimize: two hyperparameters are both named {twice[0]!r} (a key with a dot in it, "
+                         "beside a nested one?); rename one, so that the history, the constraints and the "
+                         "exported columns can tell them apart")
+    for n, x in zip(names, leaves):
         check_differentiable(x, f"hyperparameter {n!r}")
         if not np.all(np.isfinite(innermost(x))):
             raise ValueError(f"optimize: hyperparameter {n!r} = {innermost(x)!r:.60} is not finite")
