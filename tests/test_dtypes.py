@@ -59,3 +59,33 @@ def test_optimizers_keep_float32_parameters_and_states(make):
         p, s = opt.update(g, s, p)
     assert all(a.dtype == np.float32 for a in tinyad.tree_leaves(p))
     assert all(np.result_type(a) == np.float32 for a in tinyad.tree_leaves(s) if isinstance(a, np.ndarray))
+
+
+@pytest.mark.parametrize("make", [lambda: optim.stack(optim.sgd(0.1, 0.5), optim.sgd(1e-3)),
+                                  lambda: optim.stack(optim.adam(0.01), optim.sgd(1e-4)),
+                                  lambda: optim.stack(optim.stack(optim.sgd(0.1), optim.sgd(1e-3)), optim.sgd(1e-4)),
+                                  lambda: optim.sgd(0.1, 0.9), lambda: optim.adam(0.01), lambda: optim.rmsprop(0.01),
+                                  lambda: optim.sgdn_hd(0.01, 1e-3)])
+def test_parameters_stay_float32_under_float64_hyperparameters_and_gradients(make):
+    # a stack's tuned hyperparameters are float64 (as hyperparameters are); float64 gradients of float32
+    # parameters happen too: the parameters and what is shaped like them keep their dtype, as optax keeps it
+    opt = make()
+    p = {"w": np.ones(3, np.float32), "b": np.zeros(2, np.float32)}
+    s = opt.init(p)
+    for i in range(4):
+        g = {"w": np.full(3, 0.5, np.float64 if i % 2 else np.float32), "b": np.ones(2, np.float32)}
+        p, s = opt.update(g, s, p)
+        assert {k: v.dtype for k, v in p.items()} == {"w": np.float32, "b": np.float32}, i
+    def state(s):  # a stack keeps the last gradients as given ("prev"): the rest is the optimizers' own state
+        return {k: state(v) for k, v in s.items() if k != "prev"} if isinstance(s, dict) else s
+
+    shaped_like_params = [a for a in tinyad.tree_leaves(state(s))
+                          if isinstance(a, np.ndarray) and a.shape in ((3,), (2,))]
+    assert shaped_like_params and all(a.dtype == np.float32 for a in shaped_like_params)
+
+
+def test_complex_gradients_of_real_parameters_are_refused():
+    p = {"w": np.ones(2)}
+    for opt in (optim.sgd(0.1), optim.adam(0.1)):
+        with pytest.raises(TypeError, match="parameter 'w' are complex .* the parameter is real"):
+            opt.update({"w": np.ones(2) * 1j}, opt.init(p), p)

@@ -104,8 +104,8 @@ def check_loss(out: Any, run: Callable) -> None:
                         f"{x!r:.60}{hint}")
     if np.shape(x) != ():
         raise TypeError(f"{what} must return a scalar (the validation loss), got shape {np.shape(x)}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{what} must return the validation loss as a float, got dtype {x.dtype}")
+    if np.result_type(x).kind != "f":
+        raise TypeError(f"{what} must return the validation loss as a float, got dtype {np.result_type(x)}")
 
 
 def hypergrad(run: Callable[..., Any], hparams: Any, mode: str = "forward", *, seeds: Any = None,

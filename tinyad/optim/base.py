@@ -18,9 +18,10 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core import jitting
-from ..core.primitive import shape_of
+from ..core.primitive import dtype_of, shape_of
 from ..core.trace import Box
 from ..core.tree import flatten, leaf_names, mismatch, tree_map
+from ..core.vspace import cast_like
 
 
 class Optimizer:
@@ -180,7 +181,16 @@ def check_like_params(what: str, tree: Any, params: Any) -> list:
         if shape_of(x) != shape_of(p):
             raise ValueError(f"the {what} for parameter {name!r} have shape {shape_of(x)}, but the parameter has "
                              f"shape {shape_of(p)}; they must match exactly")
+        if dtype_of(x).kind == "c" and dtype_of(p).kind != "c":
+            raise TypeError(f"the {what} for parameter {name!r} are complex ({dtype_of(x)}) but the parameter is "
+                            f"real ({dtype_of(p)}); take the real part (tnp.real) or make the parameter complex")
     return leaves
+
+
+def like_param(x: Any, p: Any) -> Any:
+    """``x`` (a new parameter value, or a state shaped like the parameter) in the parameter's dtype, as optax
+    keeps it: float32 parameters stay float32 whatever the dtype of the gradients or hyperparameters."""
+    return cast_like(x, p)
 
 
 def leafwise(fn: Callable, n_out: int, params: Any, trees: dict, hparams: tuple) -> tuple:
@@ -191,4 +201,4 @@ def leafwise(fn: Callable, n_out: int, params: Any, trees: dict, hparams: tuple)
     columns = [check_like_params(what, t, params) for what, t in trees.items()]
     columns += [per_param(h, td, len(leaves), key) for key, h in hparams]
     outs = [fn(*xs) for xs in zip(*columns)]
-    return tuple(td.unflatten([o[i] for o in outs]) for i in range(n_out))
+    return tuple(td.unflatten([like_param(o[i], p) for o, p in zip(outs, leaves)]) for i in range(n_out))

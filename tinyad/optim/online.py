@@ -27,7 +27,7 @@ from ..core.trace import Box
 from ..core.tree import flatten, mismatch, tree_map
 from ..core.vspace import unbroadcast
 from .adaptive import adam_direction
-from .base import Optimizer, check_like_params, is_zero, leafwise, zeros_like_params
+from .base import Optimizer, check_like_params, is_zero, leafwise, like_param, zeros_like_params
 from .momentum import momentum_direction
 
 
@@ -105,9 +105,9 @@ class HypergradientDescent(Optimizer):
                 alpha = self._hd_step(alpha, grads, state["dir"], t)
         dirs, inner = self.direction(grads, state["inner"], params)
         if self.per_param:
-            new_params = tree_map(lambda p, d, a: p - a * d, params, dirs, alpha)
+            new_params = tree_map(lambda p, d, a: like_param(p - a * d, p), params, dirs, alpha)
         else:
-            new_params = tree_map(lambda p, d: p - alpha * d, params, dirs)
+            new_params = tree_map(lambda p, d: like_param(p - alpha * d, p), params, dirs)
         return new_params, {"lr": alpha, "dir": dirs, "t": t, "inner": inner}
 
     @property
