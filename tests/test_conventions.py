@@ -123,14 +123,17 @@ def test_logaddexp_at_infinities():
     assert np.isnan(gx) and np.isnan(gy)  # JAX: 1 and 1 (it substitutes 0 for +inf)
 
 
-def test_mod_is_a_constant_and_fmod_is_differentiable():
-    def f(x):
-        return tnp.mod(x, 2.0)
-
-    out, pull = tinyad.vjp(f, a(-3.5))
-    assert not isinstance(out, tinyad.Var) and out == 0.5
+def test_mod_and_fmod_are_differentiable_as_in_jax():
+    gx, gy = tinyad.grad(tnp.mod, argnums=(0, 1))(a(-3.5), a(2.0))
+    assert gx == 1.0 and gy == 2.0  # JAX's mod: 1 and -floor(-1.75) = 2
     gx, gy = tinyad.grad(tnp.fmod, argnums=(0, 1))(a(-3.5), a(2.0))
     assert gx == 1.0 and gy == 1.0  # -trunc(-1.75) = 1 (JAX's fmod: the same)
+    assert tinyad.grad(lambda x: x % 2.0)(a(-3.5)) == 1.0 and tinyad.grad(lambda x: 7.0 % x)(a(2.0)) == -3.0
+    # // is floor_divide, a constant (as in JAX); divmod is (//, %)
+    assert tinyad.grad(lambda x: x // 2.0 + x)(a(3.5)) == 1.0
+    assert tinyad.grad(lambda x: divmod(x, 2.0)[1])(a(3.5)) == 1.0
+    assert tinyad.grad(lambda x: divmod(7.0, x)[1])(2.0) == -3.0
+    np.testing.assert_array_equal(tnp.mod(np.array([5, -5]), 3), [2, 1])  # integers: plain NumPy
 
 
 @pytest.mark.parametrize("fn", [tnp.floor, tnp.ceil, tnp.round, tnp.rint, tnp.trunc, tnp.sign,
@@ -145,6 +148,16 @@ def test_fmax_and_fmin_give_ties_to_y_and_skip_nans():
     assert tinyad.grad(tnp.fmin, argnums=(0, 1))(a(1.0), a(1.0)) == (0.0, 1.0)
     assert tinyad.grad(tnp.fmax, argnums=(0, 1))(a(np.nan), a(1.0)) == (0.0, 1.0)
     assert tinyad.grad(tnp.fmin, argnums=(0, 1))(a(2.0), a(np.nan)) == (1.0, 0.0)
+
+
+def test_power_with_exponent_zero_has_derivative_zero_even_at_zero():
+    # x**0 is 1 everywhere (0**0 too): 0, not 0 * inf = NaN (JAX: the same for an integer 0, NaN for 0.0)
+    for e in (0, 0.0, np.zeros(2)):
+        np.testing.assert_array_equal(tinyad.grad(lambda x: tnp.sum(x ** e))(0.0), 0.0)
+        _, t = tinyad.jvp(lambda x: tnp.float_power(x, e), (np.zeros(2),), (np.ones(2),))
+        np.testing.assert_array_equal(t, 0.0)
+    assert tinyad.grad(lambda x: x ** 1)(0.0) == 1.0
+    assert tinyad.grad(lambda y: tinyad.grad(lambda x: x ** y)(2.0))(0.0) == 0.5  # d/dy (y x**(y-1)) = 1/x at y = 0
 
 
 def test_sinc_derivatives_at_zero():

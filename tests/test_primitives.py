@@ -300,6 +300,7 @@ CASES = {
     "reciprocal": fixed(tnp.reciprocal, unary(avoid=(0.0,), lo=-2.0, hi=2.0)),
     "hypot": fixed(tnp.hypot, binary(0.3, 2.0)),
     "fmod": fixed(tnp.fmod, binary(0.1, 0.9, 1.0, 2.0)),
+    "mod": fixed(tnp.mod, binary(2.2, 2.8, 1.0, 1.05)),  # x / y in (2.09, 2.8): away from floor's jumps
     "maximum": fixed(tnp.maximum, separated_pair),
     "minimum": fixed(tnp.minimum, separated_pair),
     "where": where_case,

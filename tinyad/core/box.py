@@ -96,7 +96,15 @@ class ArrayBox(Box):
     __truediv__, __rtruediv__ = _binary("divide"), _binary("divide", True)
     __pow__, __rpow__ = _binary("power"), _binary("power", True)
     __matmul__, __rmatmul__ = _binary("matmul"), _binary("matmul", True)
+    __mod__, __rmod__ = _binary("mod"), _binary("mod", True)
+    __floordiv__, __rfloordiv__ = _binary("floor_divide"), _binary("floor_divide", True)  # a constant, as in JAX
     __neg__, __abs__ = _unary("negative"), _unary("abs")
+
+    def __divmod__(self, other):
+        return self // other, self % other
+
+    def __rdivmod__(self, other):
+        return other // self, other % self
 
     def __pos__(self):
         return self

@@ -15,9 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.primitive import builtin, is_complex
+from ..core.trace import Box
 from ..core.vspace import add, real  # noqa: F401 - the engine's own elementwise primitives, re-exported
 from ..kernels import special
-from .nondiff import as_float, equal, greater, isnan, less, logical_or, sign, trunc
+from .nondiff import as_float, equal, floor, greater, isnan, less, logical_and, logical_or, sign, trunc
 
 
 def _ew(impl, name: str, *partials, scalar: str | None = None):
@@ -36,13 +37,18 @@ multiply = _ew(np.multiply, "multiply", lambda ans, x, y: y, lambda ans, x, y: x
 divide = _ew(np.divide, "divide", lambda ans, x, y: 1.0 / y, lambda ans, x, y: negative(ans) / y, scalar="({0} / {1})")
 square = _ew(np.square, "square", lambda ans, x: 2.0 * x, scalar="({0} * {0})")
 sqrt = _ew(np.sqrt, "sqrt", lambda ans, x: 0.5 / ans, scalar="np.sqrt({0})")
-power = _ew(
-    np.power,
-    "power",
-    lambda ans, x, y: y * x ** (y - 1),
-    # d/dy x**y = log(x) x**y; at x = 0 the factor x**y is 0 (y > 0), so log is evaluated at 1 there.
-    lambda ans, x, y: log(where(equal(x, 0), 1.0, x)) * ans,
-)
+def _dpower_dx(ans, x, y):
+    """y x**(y-1), and 0 at x = y = 0: x**0 is 1 everywhere (0**0 too), so 0 * inf there must not give NaN.
+    Only that point is replaced: elsewhere on y = 0 the formula is already 0 and its own derivative in y
+    (1/x) is needed by second derivatives."""
+    d = y * x ** (y - 1)
+    if isinstance(y, Box) or np.any(np.equal(y, 0)):
+        d = where(logical_and(equal(x, 0), equal(y, 0)), 0.0, d)
+    return d
+
+
+# d/dy x**y = log(x) x**y; at x = 0 the factor x**y is 0 (y > 0), so log is evaluated at 1 there.
+power = _ew(np.power, "power", _dpower_dx, lambda ans, x, y: log(where(equal(x, 0), 1.0, x)) * ans)
 
 # ---- transcendental ---------------------------------------------------------------------------------
 exp = _ew(np.exp, "exp", lambda ans, x: ans)
@@ -103,8 +109,9 @@ expm1 = _ew(np.expm1, "expm1", lambda ans, x: ans + 1.0)
 reciprocal = _ew(np.reciprocal, "reciprocal", lambda ans, x: negative(square(ans)), scalar="(1.0 / {0})")
 hypot = _ew(np.hypot, "hypot", lambda ans, x, y: x / ans, lambda ans, x, y: y / ans)
 fmod = _ew(np.fmod, "fmod", lambda ans, x, y: 1.0, lambda ans, x, y: negative(trunc(x / y)))
-float_power = _ew(np.float_power, "float_power", lambda ans, x, y: y * x ** (y - 1),
-                  lambda ans, x, y: log(where(equal(x, 0), 1.0, x)) * ans)
+# mod(x, y) = x - y floor(x / y) (NumPy's sign convention: the result takes y's sign), as in JAX
+mod = _ew(np.mod, "mod", lambda ans, x, y: 1.0, lambda ans, x, y: negative(floor(x / y)))
+float_power = _ew(np.float_power, "float_power", _dpower_dx, lambda ans, x, y: log(where(equal(x, 0), 1.0, x)) * ans)
 arccosh = _ew(np.arccosh, "arccosh", lambda ans, x: 1.0 / sqrt(square(x) - 1.0))
 arctanh = _ew(np.arctanh, "arctanh", lambda ans, x: 1.0 / (1.0 - square(x)))
 

@@ -28,7 +28,6 @@ ceil = _nd(np.ceil, "ceil", "np.ceil({0})")
 round = _nd(np.round, "round")  # noqa: A001 - the NumPy name
 trunc = _nd(np.trunc, "trunc")
 rint = _nd(np.rint, "rint")
-mod = _nd(np.mod, "mod")  # on integers (index arithmetic); for floats the derivative is 1 a.e. — use fmod
 floor_divide = _nd(np.floor_divide, "floor_divide")
 isfinite = _nd(np.isfinite, "isfinite", "np.isfinite({0})")
 isnan = _nd(np.isnan, "isnan", "np.isnan({0})")
