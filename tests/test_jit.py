@@ -303,3 +303,95 @@ def test_library_jits_fall_back_to_eager_where_a_function_cannot_be_traced():
         jg(np.ones(2), True)
     np.testing.assert_array_equal(jg(np.ones(2), False), [2.0, 2.0])
     assert jg.traces == 1 and len(jg.eager_signatures) == 1
+
+
+# ---- edges found by a differential probe (jit vs eager) -----------------------------------------------------
+def test_value_dependent_shapes_are_refused():
+    x = np.arange(6.0)
+    for f, word in ((lambda x: tnp.mean(x[x > 2.0]), "boolean mask"), (lambda x: tnp.nonzero(x > 1.0), "nonzero"),
+                    (lambda x: tnp.where(x > 1.0), "nonzero")):
+        with pytest.raises(tinyad.ConcretizationError, match=word):
+            tinyad.jit(f)(x)
+    with pytest.raises(tinyad.ConcretizationError, match="boolean mask"):  # a mask passed in: its count varies
+        tinyad.jit(lambda x, m: x[m] * 2.0)(x, x > 2.0)
+    g = tinyad.jit(lambda x: x[tnp.argmax(x)] * 2.0)  # an integer index computed from the inputs: fixed shape
+    assert [g(v) for v in (x, x[::-1].copy(), -x)] == [10.0, 10.0, 0.0]
+
+
+def test_second_derivatives_through_jit_at_python_floats():
+    f = tinyad.jit(lambda t: t ** 3)
+    assert tinyad.hessian(f)(2.0) == 12.0
+    assert tinyad.grad(tinyad.grad(f))(2.0) == 12.0
+    assert tinyad.jvp(tinyad.grad(f), (2.0,), (1.0,)) == (12.0, 12.0)
+    assert tinyad.jacfwd(tinyad.jacrev(f))(2.0) == 12.0
+
+
+def test_fused_kernels_keep_booleans_boolean_and_infinite_constants():
+    a, b = np.array([2.0, 0.0, np.nan, 1.0, -3.0]), np.array([-2.0, 1.0, 1.0, 0.0, 0.0])
+    cases = [(lambda x, y: tnp.logical_and(x, y) * 2.0, lambda x, y: np.logical_and(x, y) * 2.0),
+             (lambda x, y: tnp.logical_or(x > 1.0, y) * 2.0, lambda x, y: np.logical_or(x > 1.0, y) * 2.0),
+             (lambda x, y: ((x > 0.0) + (y > 0.0)) * 3.0, lambda x, y: ((x > 0) + (y > 0)) * 3.0),
+             (lambda x, y: tnp.where(x > 0.0, x * 2.0, np.inf) * 3.0 - y,
+              lambda x, y: np.where(x > 0, x * 2, np.inf) * 3 - y),
+             (lambda x, y: tnp.maximum(x * 2.0, -np.inf) + y, lambda x, y: np.maximum(x * 2.0, -np.inf) + y),
+             (lambda x, y: (x * 2.0 + np.nan) * y, lambda x, y: (x * 2.0 + np.nan) * y)]
+    for f, numpy_f in cases:
+        jf = tinyad.jit(f)
+        for _ in range(REPLAYS + 1):
+            np.testing.assert_array_equal(jf(a, b), numpy_f(a, b))
+        assert "fused" in repr(list(jf._cache.values())[0].run.__globals__.values())  # the kernel ran
+
+
+def test_static_arguments_by_position_keyword_or_default():
+    def f(x, axis=0):
+        return tnp.sum(x, axis=axis)
+
+    a = np.arange(6.0).reshape(2, 3)
+    for jf in (tinyad.jit(f, static_argnums=1), tinyad.jit(f, static_argnames="axis"),
+               tinyad.jit(f, static_argnums=-1)):
+        np.testing.assert_array_equal(jf(a), [3.0, 5.0, 7.0])  # the default, not None
+        np.testing.assert_array_equal(jf(a, 1), [3.0, 12.0])
+        np.testing.assert_array_equal(jf(a, axis=1), [3.0, 12.0])
+    with pytest.raises(ValueError, match="static_argnums=3 but f takes 2 positional"):
+        tinyad.jit(f, static_argnums=3)
+    with pytest.raises(ValueError, match="static_argnames names 'ax'"):
+        tinyad.jit(f, static_argnames="ax")
+
+
+def test_results_are_the_callers_own():
+    jf = tinyad.jit(lambda x: (x * 2.0, tnp.ones(3) * 5.0, tnp.sum(x * 2.0 + 1.0) * 2.0))
+    for _ in range(REPLAYS + 1):
+        doubled, fives, total = jf(np.ones(3))
+        fives[:] = -1.0  # a result computed from constants only: writing into it changes no later call
+        np.testing.assert_array_equal(doubled, 2.0)
+        assert type(total) is np.float64 and total == 18.0  # a NumPy scalar, as eager, fused or not
+    np.testing.assert_array_equal(jf(np.ones(3))[1], 5.0)
+
+
+def test_a_jitted_function_of_constants_inside_a_traced_one_is_inlined():
+    inner = tinyad.jit(lambda z: z * 2.0)
+    outer = tinyad.jit(lambda x: x + inner(np.ones(2)) + inner(3.0))
+    for _ in range(REPLAYS):
+        np.testing.assert_array_equal(outer(np.zeros(2)), [8.0, 8.0])
+
+
+def test_tracing_in_one_thread_leaves_the_other_threads_alone():
+    import threading
+
+    tracing, proceed, out = threading.Event(), threading.Event(), []
+
+    def slow(x):
+        tracing.set()
+        proceed.wait(10)  # still tracing while the main thread differentiates and traces
+        return x * 2.0
+
+    t = threading.Thread(target=lambda: out.append(tinyad.jit(slow)(np.ones(2))))
+    t.start()
+    assert tracing.wait(10)
+    try:
+        np.testing.assert_array_equal(tinyad.grad(lambda x: tnp.sum(x ** 2))(np.ones(3)), 2.0)
+        np.testing.assert_array_equal(tinyad.jit(lambda x: x + 1.0)(np.ones(2)), 2.0)
+    finally:
+        proceed.set()
+        t.join()
+    np.testing.assert_array_equal(out[0], 2.0)

@@ -108,7 +108,10 @@ def _fused_eqn(group: _Group, avals: dict, used_later: dict) -> Eqn:
         if type(a) is Ref and a.var in group.produced:
             return f"t{a.var}"
         if type(a) in (float, int, bool):
-            return repr(float(a)) if type(a) is not bool else repr(a)
+            if type(a) is bool:
+                return repr(a)
+            a = float(a)
+            return repr(a) if np.isfinite(a) else "np.nan" if a != a else "np.inf" if a > 0 else "(-np.inf)"
         key = ("ref", a.var) if type(a) is Ref else ("const", id(a))
         if key not in names:
             names[key] = f"x{len(inputs)}"
@@ -117,13 +120,20 @@ def _fused_eqn(group: _Group, avals: dict, used_later: dict) -> Eqn:
             patterns.append(None if shape == () else _pattern(shape, group.shape))
         return names[key]
 
-    body = tuple((f"t{e.out}", e.prim.scalar.format(*[name_of(a) for a in e.args])) for e in members)
+    # a boolean result is made one explicitly: in a scalar loop True + True is 2 and `x and y` is x or y
+    body = tuple((f"t{e.out}", _as_bool(e.prim.scalar.format(*[name_of(a) for a in e.args]))
+                  if avals[e.out][1] == _BOOL else e.prim.scalar.format(*[name_of(a) for a in e.args]))
+                 for e in members)
     outs = [e.out for e in members if used_later.get(e.out, -1) > last]
     out_patterns = tuple((f"t{v}", _pattern(avals[v][0], group.shape)) for v in outs)
     nest = LoopNest(len(group.shape), tuple(patterns), body, out_patterns)
     in_dtypes = [avals[a.var][1] if type(a) is Ref else np.result_type(a) for a in inputs]
     prim = FusedKernel(nest, [avals[v] for v in outs], group.shape, [e.prim.name for e in members], in_dtypes)
     return Eqn(prim, tuple(inputs), {}, tuple(outs))
+
+
+def _as_bool(expr: str) -> str:
+    return f"(({expr}) != 0)"
 
 
 class FusedKernel(Primitive):
@@ -141,7 +151,7 @@ class FusedKernel(Primitive):
         ins = [self.scalars[k](x) if k in self.scalars else x for k, x in enumerate(inputs)]
         outs = [np.empty(shape, dtype) for shape, dtype in self.out_avals]
         self.kernel(*ins, *outs, *self.shape)
-        return tuple(outs)
+        return tuple(o[()] if o.ndim == 0 else o for o in outs)
 
     def emit(self, e: Eqn, src: Any, const: Any, pooled: dict) -> list[str]:
         """Replay code: each output from the program's buffer pool (``pooled``: var -> slot) or a fresh
@@ -151,6 +161,8 @@ class FusedKernel(Primitive):
         lines = [f"v{o} = buffers[{pooled[o]}]" if o in pooled else f"v{o} = {empty}({shape!r}, {const(dtype)})"
                  for o, (shape, dtype) in zip(e.out, self.out_avals)]
         lines.append(f"{kernel}({', '.join(args + [f'v{o}' for o in e.out] + [str(n) for n in self.shape])})")
+        # a 0-d result as the NumPy scalar NumPy's own ufuncs give (and eager tinyad), not a 0-d array
+        lines += [f"v{o} = v{o}[()]" for o, (shape, _) in zip(e.out, self.out_avals) if shape == ()]
         return lines
 
 

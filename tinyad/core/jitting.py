@@ -20,7 +20,9 @@ jitted functions as well.
 
 from __future__ import annotations
 
+import inspect
 import os
+import threading
 import warnings
 from collections import OrderedDict
 from typing import Any, Callable, Sequence
@@ -30,7 +32,7 @@ import numpy as np
 from .checks import name_of
 from .forward import Dual, ForwardTrace
 from .fusion import fuse
-from .primitive import Primitive, dtype_of, shape_of
+from .primitive import STAGING, Primitive, dtype_of, shape_of
 from .program import simplify, split_at, to_python
 from .reverse import ReverseTrace, Var, backward
 from .staging import CapturedBoxError, ConcretizationError, Program, Staged, stage
@@ -60,8 +62,9 @@ def _is_dynamic(x: Any) -> bool:
 
 
 class Jitted:
-    """A function compiled by :func:`jit` (call it like the function; ``.cache_size`` tells how many
-    signatures it has compiled; ``.lower(*args)`` gives the program's Python source, for the curious)."""
+    """A function compiled by :func:`jit`: call it like the function. ``.cache_size`` is how many compiled
+    signatures it keeps, ``.traces`` how many times it has traced the function, ``.source()`` the Python
+    source of the latest compiled program, for the curious."""
 
     def __init__(self, fn: Callable, static_argnums: Sequence[int] = (), static_argnames: Sequence[str] = (),
                  cache_size: int = CACHE_SIZE, fallback: bool = False) -> None:
@@ -70,29 +73,44 @@ class Jitted:
         # signatures still compile, so one untraceable call does not slow every later caller of a shared jit
         self.fallback = fallback
         self.eager_signatures: set = set()
-        self.static_argnums = tuple(static_argnums)
-        self.static_argnames = tuple(static_argnames)
+        self.static_argnums, self.static_argnames = _static_params(fn, tuple(static_argnums), tuple(static_argnames))
+        self._signature = inspect.signature(fn) if self.static_argnames else None
+        params = list(self._signature.parameters.values()) if self._signature else []
+        # the parameters' names when all are plain positional ones: a call giving each by position is split
+        # into static and dynamic arguments without binding (the library's calls, every training step)
+        self._positional = tuple(p.name for p in params) if all(
+            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) else None
         self.cache_size = cache_size
         self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._warned_retracing = False
         self.traces = 0  # how many times the function was staged
         self.__name__ = f"jit({name_of(fn)})"
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__wrapped__ = fn
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not _ENABLED:
+        if not _ENABLED or STAGING.trace is not None:  # called while another jitted function is traced: inline
             return self.fn(*args, **kwargs)
         return self._call(args, kwargs)
 
     def _call(self, args: tuple, kwargs: dict) -> Any:
         call_args, call_kwargs = args, kwargs
-        if self.static_argnums or self.static_argnames:
-            statics = tuple(args[i] if i < len(args) else None for i in self.static_argnums)
-            args = tuple(None if i in self.static_argnums else a for i, a in enumerate(args))
-            static_kw = tuple((k, kwargs[k]) for k in self.static_argnames if k in kwargs)
-            kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        if self._signature is not None:  # static arguments, by position or keyword, defaults filled in
+            if not kwargs and self._positional is not None and len(args) == len(self._positional):
+                arguments = dict(zip(self._positional, args))
+            else:
+                try:
+                    bound = self._signature.bind(*args, **kwargs)
+                except TypeError as e:
+                    raise TypeError(f"{self.__name__}: {e}") from None
+                bound.apply_defaults()
+                arguments = bound.arguments
+            statics = tuple((k, arguments[k]) for k in self.static_argnames)
+            dynamic = {k: v for k, v in arguments.items() if k not in self.static_argnames}
+            args, kwargs = (dynamic,), {}
         else:
-            statics = static_kw = ()
+            statics = ()
         leaves, treedef = flatten((args, kwargs) if kwargs else args)
         dynamic, values, static_leaves = [], [], list(leaves)
         for i, x in enumerate(leaves):
@@ -104,10 +122,10 @@ class Jitted:
                     return self.fn(*call_args, **call_kwargs)
         static_leaves = tuple(static_leaves)
         try:
-            key = (treedef, static_key(static_leaves), static_key(statics), static_key(static_kw))
+            key = (treedef, static_key(static_leaves), static_key(statics))
             hash(key)
         except TypeError:
-            bad = [x for x in static_leaves + statics if not _hashable(x)]
+            bad = [x for x in static_leaves + tuple(v for _, v in statics) if not _hashable(x)]
             raise TypeError(f"{self.__name__}: a non-array argument must be hashable, since its value is part of "
                             f"the compiled program's signature; got {type(bad[0]).__name__} {bad[0]!r:.60}. Pass "
                             "arrays (or floats) for values that change, and hashable objects for static ones."
@@ -120,9 +138,12 @@ class Jitted:
             for i, v in zip(dynamic, dyn_values):
                 full[i] = v
             a, kw = treedef.unflatten(full) if has_kwargs else (treedef.unflatten(full), {})
-            a = tuple(statics[self.static_argnums.index(i)] if i in self.static_argnums else x
-                      for i, x in enumerate(a)) + tuple(s for i, s in zip(self.static_argnums, statics) if i >= len(a))
-            out = self.fn(*a, **{**kw, **dict(static_kw)})
+            if statics:
+                arguments = {**a[0], **dict(statics)}
+                bound = inspect.BoundArguments(self._signature, OrderedDict(
+                    (k, arguments[k]) for k in self._signature.parameters if k in arguments))
+                a, kw = bound.args, bound.kwargs
+            out = self.fn(*a, **kw)
             out_leaves, out_def = flatten(out)
             return [out_def, *out_leaves]
 
@@ -146,21 +167,25 @@ class Jitted:
         return next(reversed(self._cache.values())).source if self._cache else ""
 
     def _compiled(self, key: Any) -> Any:
-        entry = self._cache.get(key)
-        if entry is not None:
-            self._cache.move_to_end(key)
+        with self._lock:  # threads share the cache
+            entry = self._cache.get(key)
+            if entry is not None:
+                self._cache.move_to_end(key)
         return entry
 
     def _store(self, key: Any, entry: Any) -> None:
-        self._cache[key] = entry
-        self.traces += 1
-        if len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-            if self.traces > 4 * self.cache_size:
-                warnings.warn(f"{self.__name__} keeps being traced for new signatures ({self.traces} so far, "
-                              f"{self.cache_size} kept): an argument that changes every call is probably static "
-                              "(a Python object, or a number in static_argnums) where it should be an array.",
-                              RuntimeWarning, stacklevel=4)
+        with self._lock:
+            self._cache[key] = entry
+            self.traces += 1
+            full = len(self._cache) > self.cache_size
+            if full:
+                self._cache.popitem(last=False)
+        if full and self.traces > 4 * self.cache_size and not self._warned_retracing:
+            self._warned_retracing = True
+            warnings.warn(f"{self.__name__} keeps being traced for new signatures ({self.traces} so far, "
+                          f"{self.cache_size} kept): an argument that changes every call is probably static "
+                          "(a Python object, or a number in static_argnums) where it should be an array.",
+                          RuntimeWarning, stacklevel=4)
 
 
 def jit(fn: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
@@ -182,6 +207,36 @@ def jit(fn: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
     return Jitted(fn, nums, names, cache_size, fallback)
+
+
+def _static_params(fn: Callable, nums: tuple, names: tuple) -> tuple[tuple, tuple]:
+    """Static arguments as parameter names (and positions): an argument is static however it is passed, by
+    position or by keyword, and a static parameter left out takes its default. Negative numbers count from
+    the last positional parameter, as in JAX."""
+    if not nums and not names:
+        return (), ()
+    who = f"jit({name_of(fn)})"
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        raise TypeError(f"{who}: static arguments need a function whose signature Python can read") from None
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    by_name = {p.name: p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    out = list(names)
+    for i in nums:
+        if not isinstance(i, int) or isinstance(i, bool):
+            raise TypeError(f"{who}: static_argnums must be ints, got {i!r}")
+        if not -len(positional) <= i < len(positional):
+            raise ValueError(f"{who}: static_argnums={i} but {name_of(fn)} takes {len(positional)} positional "
+                             f"argument(s): {[p.name for p in positional]}")
+        out.append(positional[i].name)
+    for n in names:
+        if n not in by_name:
+            raise ValueError(f"{who}: static_argnames names {n!r}, which is not a parameter of {name_of(fn)} "
+                             f"that can be passed by name: {list(by_name)}")
+    names = tuple(dict.fromkeys(out))
+    nums = tuple(i for i, p in enumerate(positional) if p.name in names)
+    return nums, names
 
 
 # ---- signatures -----------------------------------------------------------------------------------------
@@ -291,7 +346,8 @@ def _through_forward(jitted: Jitted, fn: Callable, values: list, traces: list, k
 
 
 def _differentiable(x: Any) -> bool:
-    dt = getattr(_bottom(x), "dtype", None)
+    x = _bottom(x)
+    dt = getattr(x, "dtype", None)
     return dt.kind in "fc" if dt is not None else isinstance(x, (float, complex))
 
 

@@ -29,6 +29,7 @@ so it may be redefined freely and may share a name with a built-in.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 import numpy as _np
@@ -182,10 +183,11 @@ def stack_nested(x: Any) -> Any:
     return concatenate(*[reshape(p, shape=(1,) + shape_of(p)) for p in parts], axis=0)
 
 
-class _Staging:
+class _Staging(threading.local):
     """What the dispatch needs to know while ``tinyad.jit`` traces a function (``tinyad.core.staging`` sets
     it): the active staging trace, the first trace id that belongs to the traced function (a box of an
-    older trace is a value captured from outside it), and how to say so."""
+    older trace is a value captured from outside it), and how to say so. Per thread: a function traced in
+    one thread leaves the others' work alone (trials on a thread pool)."""
 
     trace: Any = None
     floor = 0

@@ -170,7 +170,10 @@ def to_python(p: Program, name: str = "program") -> Callable:
         dead = sorted(v for v in set(eqn_inputs(e)) if last_use.get(v) == i and v not in outputs)
         if dead:
             lines.append("    del " + ", ".join(f"v{v}" for v in dead))
-    lines.append("    return [" + ", ".join(src(o) for o in p.outputs) + "]")
+    # an output computed from constants only is a constant of the program: each call gets its own copy, so
+    # that writing into one result cannot change the next
+    lines.append("    return [" + ", ".join(f"{src(o)}.copy()" if type(o) is np.ndarray else src(o)
+                                          for o in p.outputs) + "]")
     if pool:  # intermediate buffers reused from replay to replay: no allocation, no page faults
         buffers = const(_Buffers([(s, d) for _, s, d in sorted(pool.values())]))
         lines[body_start:] = ([f"    buffers = {buffers}.acquire()", "    try:"] + ["    " + line for line in

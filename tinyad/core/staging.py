@@ -95,6 +95,7 @@ class StagingTrace(Trace):
         return x
 
     def process(self, prim: Primitive, args: tuple | list, kwargs: dict) -> "Staged":
+        _check_static_shape(prim, args, kwargs)
         concrete_args = [_concrete(a, self) for a in args]
         concrete_kwargs = {k: _concrete(v, self) for k, v in kwargs.items()}
         ans = prim.apply_plain(concrete_args, concrete_kwargs)
@@ -106,6 +107,27 @@ class StagingTrace(Trace):
         self.eqns.append(Eqn(prim, tuple(_refs(a) for a in args), {k: _refs(v) for k, v in kwargs.items()}, out.var,
                              weak))
         return out
+
+
+_VALUE_SHAPED = {"nonzero": "tnp.nonzero (and tnp.where with one argument)", "unique": "tnp.unique"}
+
+
+def _check_static_shape(prim: Primitive, args: tuple | list, kwargs: dict) -> None:
+    """A traced program has fixed shapes: refuse an operation whose result's shape depends on the values of
+    a traced array (a replay on other values would read or write past its arrays)."""
+    if prim.name in _VALUE_SHAPED and any(isinstance(a, Staged) for a in args):
+        what = _VALUE_SHAPED[prim.name]
+    else:
+        idx = kwargs.get("idx")
+        parts = idx if type(idx) is tuple or type(idx) is list else (idx,)
+        if not any(isinstance(i, Staged) and i.dtype.kind == "b" for i in parts):
+            return
+        what = "indexing with a boolean mask (x[mask]) computed from, or passed as, an input"
+    raise ConcretizationError(
+        f"{what}: the shape of the result depends on the values of an array traced by tinyad.jit (how many "
+        "entries are true or nonzero), and a traced program has fixed shapes. Keep every shape fixed: "
+        "tnp.where(mask, x, 0.0) (and sums over it) instead of x[mask], integer indices of a fixed length, or "
+        "do it outside the jitted function.")
 
 
 def _concrete(x: Any, trace: StagingTrace) -> Any:
@@ -216,7 +238,7 @@ def stage(fn: Callable, example_inputs: list) -> tuple[Program, list]:
                 "jitted function as an argument.")
         else:
             refs.append(o)
-            values.append(o)
+            values.append(o.copy() if type(o) is np.ndarray else o)  # the program keeps the original
     return Program(len(inputs), trace.eqns, refs, trace.avals), values
 
 
