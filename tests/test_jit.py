@@ -395,3 +395,39 @@ def test_tracing_in_one_thread_leaves_the_other_threads_alone():
         proceed.set()
         t.join()
     np.testing.assert_array_equal(out[0], 2.0)
+
+
+X6 = np.array([3.0, np.nan, 2.0, 5.0, 4.0, 0.5])
+TRACEABLE = {  # tinyad.numpy functions that compute indices or masks from values: traced, not refused
+    "sort": lambda x: tnp.sort(x[2:]),
+    "median": lambda x: tnp.median(x[2:]), "percentile": lambda x: tnp.percentile(x[2:], 30),
+    "quantile": lambda x: tnp.quantile(x[2:].reshape(2, 2), 0.3, axis=0), "nanmean": tnp.nanmean,
+    "nanvar": tnp.nanvar, "nanstd": lambda x: tnp.nanstd(x.reshape(2, 3), axis=1),
+    "mean where": lambda x: tnp.mean(x, where=x > 2.0), "polyval": lambda x: tnp.polyval(x[2:], 2.0),
+    "split": lambda x: tnp.concatenate(tnp.split(x, 2)[::-1]),
+    "array_split": lambda x: tnp.concatenate(tnp.array_split(x, 4)[::-1]),
+    "astype int": lambda x: x[2:].astype(int) * x[2:], "count_nonzero": lambda x: tnp.count_nonzero(x > 2.0) * x,
+    "take_along_axis": lambda x: tnp.take_along_axis(x[2:], tnp.argsort(x[2:]), axis=0),
+    "take": lambda x: tnp.take(x, tnp.argsort(x) + 3, mode="wrap"),
+    "interp": lambda x: tnp.interp(x[2:], np.array([0.0, 1.0, 1.0, 2.5, 4.0]), np.array([1.0, 2.0, 3.0, 0.0, 5.0])),
+    "norm": lambda x: tnp.linalg.norm(x[2:]), "matrix norm 2": lambda x: tnp.linalg.norm(x[2:].reshape(2, 2), 2),
+    "cumprod": lambda x: tnp.cumprod(x[2:]), "diff": tnp.diff, "full_like": lambda x: tnp.full_like(x, 2.0) * x,
+    "pad": lambda x: tnp.pad(x, 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRACEABLE))
+def test_functions_computing_indices_from_values_trace(name):
+    f = TRACEABLE[name]
+    jf = tinyad.jit(f)
+    with np.errstate(invalid="ignore"):
+        for x in [X6, X6[[0, 1, 5, 4, 3, 2]], X6 * 3.0 - 2.0] * 2:  # (x[2:] has no nan)
+            close(jf(x), f(x))
+        w = np.linspace(1.0, 2.0, np.size(f(X6)))  # a weighted sum: the gradient sees the order of the outputs
+        gf = tinyad.grad(lambda x: tnp.sum(tnp.ravel(f(x)) * w))(X6 * 3.0 - 2.0)
+        np.testing.assert_allclose(tinyad.grad(lambda x: tnp.sum(tnp.ravel(jf(x)) * w))(X6 * 3.0 - 2.0), gf, rtol=RTOL)
+
+
+def test_numpy_functions_tinyad_cannot_trace_say_so():
+    with pytest.raises(tinyad.ConcretizationError, match="numpy.linalg.lstsq needs the value"):
+        tinyad.jit(lambda x: tnp.linalg.lstsq(x.reshape(3, 2), np.ones(3))[0])(np.arange(6.0))

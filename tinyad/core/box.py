@@ -40,6 +40,23 @@ def _index(idx: Any) -> Any:
     return strip(idx)
 
 
+# NumPy functions that read only dtypes and shapes, never values: they take boxes (staged values included)
+_QUERIES = frozenset({np.result_type, np.shape, np.ndim, np.size, np.iscomplexobj, np.isrealobj, np.can_cast,
+                      np.min_scalar_type})
+
+
+def _stand_ins(x: Any) -> Any:
+    """Boxes replaced by their values (a staged value by the example it carries), inside tuples, lists, dicts."""
+    if isinstance(x, Box):
+        x = innermost(x)
+        return getattr(x, "value", x) if isinstance(x, Box) else x
+    if type(x) is tuple or type(x) is list:
+        return type(x)(_stand_ins(e) for e in x)
+    if type(x) is dict:
+        return {k: _stand_ins(v) for k, v in x.items()}
+    return x
+
+
 def _binary(name: str, reflected: bool = False) -> Callable:
     if reflected:
         return lambda self, other: REGISTRY[name](other, self)
@@ -236,10 +253,15 @@ class ArrayBox(Box):
         return fn(*inputs)
 
     def __array_function__(self, func, types, args, kwargs):
+        if func in _QUERIES:  # about dtypes and shapes only: answered from the values, for boxes of every kind
+            return func(*_stand_ins(args), **_stand_ins(kwargs))
         sub = func.__module__.split(".")[1] if func.__module__.startswith(("numpy.fft", "numpy.linalg")) else ""
         key = f"{sub}.{func.__name__}" if sub else func.__name__
         fn = NUMPY_API.get(key)
         if fn is None or fn in _ROUTING:
+            refuse = getattr(self._trace, "refuse", None)  # a value traced by tinyad.jit: say why there
+            if refuse is not None:
+                refuse(f"numpy.{key}")
             what = "has no differentiable" if fn is None else "cannot compute, on this value, a differentiable"
             raise TypeError(
                 f"numpy.{key} was called on a tinyad {type(self).__name__}, and tinyad.numpy {what} "

@@ -89,6 +89,10 @@ class StagingTrace(Trace):
         self.counter = itertools.count()
         self.avals: dict = {}  # var -> (shape, dtype)
 
+    def refuse(self, what: str) -> None:
+        """Raise for ``what`` (a NumPy function tinyad.numpy cannot trace) applied to a staged value."""
+        raise _concretization_error(what)
+
     def new(self, value: Any) -> "Staged":
         x = Staged(self, next(self.counter), value)
         self.avals[x.var] = _aval(value)

@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as _np
 
-from ..core.primitive import is_complex, shape_of
+from ..core.primitive import is_complex, ndim_of, shape_of
 from ..core.trace import Box, innermost, strip
 from ..core.vspace import broadcast_to, getitem
 from ..ops.elementwise import add, maximum, minimum, multiply
 from ..ops.elementwise import where as _where
-from ..ops.nondiff import nonzero
+from ..ops.nondiff import astype_constant, nonzero, searchsorted
 from ..ops.structural import astype_p
 
 _NOVALUE: Any = _np._NoValue  # NumPy's marker for "argument not given" (None can be a value)
@@ -61,7 +61,7 @@ def astype(x: Any, dtype: Any) -> Any:
         x = add(x, _np.zeros((), dtype=dt))  # real part of the cotangent (no cast of complex to real)
     if dt.kind in "fc":
         return astype_p(x, dtype=dt)
-    return _np.asarray(strip(x)).astype(dt)
+    return astype_constant(x, dtype=dt)
 
 
 def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subok: bool = True,
@@ -69,10 +69,12 @@ def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subo
     """An array like ``a`` (its shape and dtype unless given) filled with ``fill_value``: a constant in ``a``;
     differentiable in ``fill_value`` when that is a box and the dtype is a float or complex type."""
     dt = _np.dtype(dtype) if dtype is not None else _np.result_type(innermost(a))
+    target = shape_of(a) if shape is None else ((shape,) if _np.isscalar(shape) else tuple(shape))
     if isinstance(fill_value, Box) and dt.kind in "fc":
-        target = shape_of(a) if shape is None else ((shape,) if _np.isscalar(shape) else tuple(shape))
         return broadcast_to(astype(fill_value, dt), target)
-    return _np.full_like(strip(a), strip(fill_value), dtype=dtype, order=order, subok=subok, shape=shape)
+    if isinstance(a, Box):  # only a's shape and dtype are read (so a value traced by tinyad.jit is fine)
+        return _np.full(target, strip(fill_value), dtype=dt)
+    return _np.full_like(a, strip(fill_value), dtype=dtype, order=order, subok=subok, shape=shape)
 
 
 def positive(x: Any) -> Any:
@@ -108,16 +110,22 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
     [xp[0], xp[-1]] the end values (or ``left``/``right``) hold."""
     if period is not None:
         raise NotImplementedError("tinyad.numpy.interp: period= is not supported")
-    xp_plain = _np.asarray(strip(xp))
-    if xp_plain.ndim != 1 or _np.ndim(strip(fp)) != 1 or len(xp_plain) != _np.shape(strip(fp))[0]:
+    # the constants (index, masks) are computed on values: plain arrays, or under tinyad.jit staged ones
+    xp_c, x_c = _constant(xp), _constant(x)
+    if ndim_of(xp) != 1 or ndim_of(fp) != 1 or shape_of(xp)[0] != shape_of(fp)[0]:
         raise ValueError("fp and xp are not of the same length / not 1-d")
-    n = len(xp_plain)
-    i = _np.clip(_np.searchsorted(xp_plain, _np.asarray(strip(x)), side="right"), 1, max(n - 1, 1))
+    n = shape_of(xp)[0]
+    i = _np.clip(searchsorted(xp_c, x_c, side="right"), 1, max(n - 1, 1))
     fp_lo, fp_hi = getitem(fp, idx=i - 1), getitem(fp, idx=i if n > 1 else i - 1)
     xp_lo, xp_hi = getitem(xp, idx=i - 1), getitem(xp, idx=i if n > 1 else i - 1)
     dx = xp_hi - xp_lo
-    flat = _np.abs(_np.asarray(innermost(dx))) <= _np.spacing(_np.finfo(_np.result_type(xp_plain, 1.0)).eps)
+    flat = _np.abs(strip(dx)) <= _np.spacing(_np.finfo(_np.result_type(xp_c, 1.0)).eps)
     f = where(flat, fp_lo, fp_lo + ((x - xp_lo) / where(flat, 1.0, dx)) * (fp_hi - fp_lo))
-    x_plain = _np.asarray(strip(x))
-    f = where(x_plain < xp_plain[0], getitem(fp, idx=0) if left is None else left, f)
-    return where(x_plain > xp_plain[-1], getitem(fp, idx=n - 1) if right is None else right, f)
+    f = where(x_c < xp_c[0], getitem(fp, idx=0) if left is None else left, f)
+    return where(x_c > xp_c[-1], getitem(fp, idx=n - 1) if right is None else right, f)
+
+
+def _constant(x: Any) -> Any:
+    """``x``'s value as a constant: a plain array, or (under tinyad.jit) the staged value standing for it."""
+    x = strip(x)
+    return x if isinstance(x, Box) else _np.asarray(x)

@@ -8,13 +8,14 @@ from typing import Any
 import numpy as _np
 
 from ..core.primitive import is_complex, ndim_of, shape_of
-from ..core.trace import innermost, strip
+from ..core.trace import Box, innermost, strip
 from ..core.vspace import broadcast_to, concatenate, getitem, normalize_axes, reshape, transpose
 from ..core.vspace import sum as _sum
 from ..ops.contractions import matmul
 from ..ops.elementwise import conj, maximum, minimum, negative, real, sqrt
 from ..ops.elementwise import where as _where
 from ..ops.nondiff import argsort, isnan, logical_and, logical_not
+from ..ops.nondiff import count_nonzero as _count_nonzero
 from ..ops.structural import cumsum_p
 from ..ops.structural import log_softmax as _log_softmax
 from ..ops.structural import logsumexp as _logsumexp
@@ -22,17 +23,6 @@ from ..ops.structural import max as _max
 from ..ops.structural import softmax as _softmax
 from .elementwise import astype
 from .shaping import _at_least_2d, as_array, moveaxis, one_axis, ravel, take, take_along_axis
-
-
-def _count(x: Any, axis: Any, what: str) -> int:
-    """How many elements a reduction over ``axis`` combines; zero raises (the mean of nothing)."""
-    shp = shape_of(x)
-    n = int(_np.prod([shp[a] for a in normalize_axes(axis, len(shp))]))
-    if n == 0:
-        raise ValueError(f"tinyad.numpy.{what}: the reduction over axis={axis!r} of an array of shape {shp} "
-                         "combines no elements, so its value is undefined (NumPy returns nan with a warning)")
-    return n
-
 
 _NOVALUE: Any = _np._NoValue
 
@@ -99,6 +89,9 @@ def _count(x: Any, axis: Any, where: Any, what: str) -> Any:
     """How many elements a reduction over ``axis`` combines (per output element with a ``where`` mask); none
     raises (the mean of nothing)."""
     shp = shape_of(x)
+    if where is not _NOVALUE and isinstance(strip(where), Box):  # a mask traced by tinyad.jit: counted in the
+        mask = broadcast_to(astype(strip(where), bool), shp)      # program (none selected gives nan, as NumPy)
+        return _sum(astype(mask, _np.result_type(innermost(x).dtype, _np.float16)), axis=axis, keepdims=True)
     if where is not _NOVALUE:
         mask = _np.broadcast_to(_np.asarray(strip(where), dtype=bool), shp)
         n = _np.sum(mask, axis=axis, keepdims=True).astype(_np.result_type(innermost(x), _np.float16))
@@ -135,7 +128,7 @@ def var(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
         ddof = correction
     x = _prepare(x, dtype, out, "var")
     n = _count(x, axis, where, "var")
-    if _np.any(_np.asarray(n) - ddof <= 0):
+    if not isinstance(n, Box) and _np.any(_np.asarray(n) - ddof <= 0):  # (a count traced by jit: inf/nan, as NumPy)
         raise ValueError(f"tinyad.numpy.var: ddof={ddof} leaves no degrees of freedom for {n} elements")
     centre = (_sum(_masked(x, where, 0), axis=axis, keepdims=True) / n) if mean is _NOVALUE else mean
     centred = x - centre
@@ -354,7 +347,7 @@ def nanstd(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
 
 def count_nonzero(x: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
     """The number of nonzero entries (a constant)."""
-    return _np.count_nonzero(strip(x), axis=axis, keepdims=keepdims)
+    return _count_nonzero(x, axis=axis, keepdims=keepdims)
 
 
 def cumulative_sum(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None,

@@ -230,7 +230,7 @@ def take(x: Any, indices: Any, axis: int | None = None, out: Any = None, mode: s
     out-of-range indices as NumPy does."""
     _no_out(out, "take")
     x = as_array(x)
-    indices = _np.asarray(strip(indices))
+    indices = _index_array(indices)
     if axis is None:
         x, axis = ravel(x), 0
     axis = one_axis(axis, ndim_of(x))
@@ -247,7 +247,7 @@ def take(x: Any, indices: Any, axis: int | None = None, out: Any = None, mode: s
 def take_along_axis(x: Any, indices: Any, axis: int | None = -1) -> Any:
     """``x`` at ``indices`` along ``axis``; the other axes of ``indices`` and ``x`` broadcast, as in NumPy."""
     x = as_array(x)
-    indices = _np.asarray(strip(indices))
+    indices = _index_array(indices)
     if axis is None:
         if indices.ndim != 1:
             raise ValueError("when axis=None, `indices` must have a single dimension.")
@@ -260,7 +260,14 @@ def take_along_axis(x: Any, indices: Any, axis: int | None = -1) -> Any:
     nd = ndim_of(x)
     grids = [indices if d == axis else _np.arange(n).reshape((1,) * d + (n,) + (1,) * (nd - d - 1))
              for d, n in enumerate(shape_of(x))]
-    return getitem(x, idx=tuple(_np.broadcast_arrays(*grids)))
+    return getitem(x, idx=tuple(grids))  # NumPy broadcasts the index arrays (its scatter-add too)
+
+
+def _index_array(indices: Any) -> Any:
+    """An index argument: a constant array, or (under tinyad.jit) the staged value standing for one, kept
+    staged so that a replay reads the new indices."""
+    indices = strip(indices)
+    return indices if isinstance(indices, Box) else _np.asarray(indices)
 
 
 def sort(x: Any, axis: int | None = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> Any:

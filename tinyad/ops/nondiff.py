@@ -42,6 +42,14 @@ argmin = _nd(np.argmin, "argmin")
 argsort = _nd(np.argsort, "argsort")
 nonzero = _nd(np.nonzero, "nonzero")
 searchsorted = _nd(np.searchsorted, "searchsorted")
+count_nonzero = _nd(np.count_nonzero, "count_nonzero")
+
+
+def _astype_constant(x, *, dtype):
+    return np.asarray(x).astype(dtype)
+
+
+astype_constant = _nd(_astype_constant, "astype_constant")  # to an integer or bool dtype: no derivative
 
 
 def _identity(x):
