@@ -134,6 +134,22 @@ def test_bad_value_is_an_error_naming_the_option(name, args, capsys):
     assert f"tinyad demo {name}: error: argument {args[0]}: must be " in err and repr(args[1]) in err
 
 
+@pytest.mark.parametrize("name", ["quadratic", "mlp", "hd", "stack", "reversible", "implicit", "fluid"])
+def test_a_plot_path_that_cannot_be_written_stops_before_the_run(name, tmp_path, capsys):
+    # a long demo must not run for minutes and then fail to save its figure
+    for bad, word in ((str(tmp_path / "missing" / "x.png"), "does not exist"), (str(tmp_path), "is a directory"),
+                      (str(tmp_path / "x.txt"), "an image file must end in")):
+        with pytest.raises(SystemExit) as e:
+            main(["demo", name, "--plot", bad])
+        assert e.value.code == 2 and word in capsys.readouterr().err
+
+
+def test_a_plot_name_without_a_suffix_is_saved_and_reported_as_png(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    main(["demo", "quadratic", "--outer-steps", "1", "--plot", str(tmp_path / "curves")])
+    assert (tmp_path / "curves.png").exists() and str(tmp_path / "curves.png") in capsys.readouterr().out
+
+
 def test_bad_value_exits_2_from_the_command_line():
     out = tinyad_command("demo", "mlp", "--lr", "nan")
     assert out.returncode == 2 and "argument --lr: must be a positive finite number, got 'nan'" in out.stderr

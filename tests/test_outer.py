@@ -349,3 +349,26 @@ def test_optuna_pruning_goes_through_with_the_partial_result():
     assert [t.state for t in study.trials] == [optuna.trial.TrialState.PRUNED] * 2
     assert [len(r.history) for r in partial] == [3, 3]
     assert study.trials[0].intermediate_values == {k: partial[0].history[k]["loss"] for k in range(3)}
+
+
+def test_a_checkpoint_that_cannot_be_written_is_refused_before_the_first_step(tmp_path):
+    calls = []
+
+    def counted(h):
+        calls.append(1)
+        return sgd_run(h)
+
+    for bad, error in ((tmp_path / "missing" / "c.pkl", FileNotFoundError), (tmp_path, ValueError), (3, TypeError)):
+        with pytest.raises(error, match="checkpoint"):
+            hyper.optimize(counted, {"lr": 0.1}, optim.adam(0.1), 2, progress=False, checkpoint=bad)
+    assert not calls
+
+
+def test_load_and_from_json_say_which_format_a_file_is(tmp_path):
+    res = hyper.optimize(sgd_run, {"lr": 0.1}, optim.adam(0.1), 1, progress=False)
+    res.to_json(tmp_path / "r.json")
+    res.save(tmp_path / "r.pkl")
+    with pytest.raises(ValueError, match="looks like JSON: use Result.from_json"):
+        hyper.Result.load(tmp_path / "r.json")
+    with pytest.raises(ValueError, match="is not JSON .* Result.load"):
+        hyper.Result.from_json(tmp_path / "r.pkl")

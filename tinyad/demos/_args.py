@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+from pathlib import Path
 from typing import Callable, TypeVar
 
 N = TypeVar("N", int, float)
@@ -37,6 +39,29 @@ non_negative_int = _checked(int, lambda n: n >= 0, "a non-negative integer")
 positive_float = _checked(float, lambda x: math.isfinite(x) and x > 0, "a positive finite number")
 non_negative_float = _checked(float, lambda x: math.isfinite(x) and x >= 0, "a non-negative finite number")
 unit_interval = _checked(float, lambda x: 0 < x < 1, "a number strictly between 0 and 1")
+
+
+_IMAGE_SUFFIXES = {".png", ".pdf", ".svg", ".svgz", ".jpg", ".jpeg", ".eps", ".ps", ".tif", ".tiff", ".webp"}
+
+
+def plot_file(text: str) -> str:
+    """Where a demo saves its figure, checked before the run (a long demo must not fail at its very end):
+    a file in an existing, writable directory, with an image suffix (``.png`` added when there is none, as
+    matplotlib does)."""
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory; give a file name such as "
+                                         f"{str(path / 'plot.png')!r}")
+    if not path.suffix:
+        path = path.with_name(path.name + ".png")
+    elif path.suffix.lower() not in _IMAGE_SUFFIXES:
+        raise argparse.ArgumentTypeError(f"{text!r}: an image file must end in one of {sorted(_IMAGE_SUFFIXES)}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder {str(folder)!r} of {text!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"the folder {str(folder)!r} of {text!r} is not writable")
+    return str(path)
 
 
 def int_at_least(low: int) -> Callable[[str], int]:

@@ -9,12 +9,14 @@ through the integer index arithmetic (a constant) and the interpolation weights 
 
 from __future__ import annotations
 
+import argparse
+
 import tinyad
 import tinyad.numpy as np  # the only change from a plain NumPy program
 from tinyad import optim
 from tinyad.plotting import figure
 
-from ._args import demo_parser, non_negative_int, positive_int
+from ._args import demo_parser, non_negative_int, plot_file, positive_int
 
 
 def project(vx, vy, iterations=20):
@@ -73,9 +75,15 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--steps", type=positive_int, default=12, help="simulation steps (default %(default)s)")
     ap.add_argument("--iterations", type=non_negative_int, default=40,
                     help="optimisation steps on the initial velocity (default %(default)s)")
-    ap.add_argument("--plot", metavar="FILE", default="fluid.png", help="where to save the before/after frames")
+    ap.add_argument("--plot", metavar="FILE", type=plot_file,
+                    help="where to save the before/after frames (default fluid.png)")
     ap.add_argument("--no-plot", action="store_true", help="do not save the picture")
     args = ap.parse_args(argv)
+    if args.plot is None and not args.no_plot:
+        try:
+            args.plot = plot_file("fluid.png")
+        except argparse.ArgumentTypeError as e:
+            ap.error(f"cannot save the default picture ({e}); pass --plot FILE or --no-plot")
     n = args.size
     smoke0 = blob(n, n * 0.5, n * 0.5, n * 0.18)
     target = blob(n, n * 0.25, n * 0.3, n * 0.15) + blob(n, n * 0.72, n * 0.72, n * 0.15)  # split and move it

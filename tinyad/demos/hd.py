@@ -14,7 +14,7 @@ import numpy as np
 from tinyad import datasets, nn, optim
 from tinyad.plotting import figure
 
-from ._args import demo_parser, non_negative_float, positive_int
+from ._args import demo_parser, non_negative_float, plot_file, positive_int
 from ._common import digits_loss, train_online
 
 HYPER_LR = {"sgd_hd": 1e-2, "sgdn_hd": 1e-3, "adam_hd": 1e-4}
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> dict:
                     help="L2 weight decay of every optimizer (default %(default)g, as in Baydin et al.'s runs)")
     ap.add_argument("--per-parameter", action="store_true",
                     help="one learning rate per parameter array for the HD optimizers")
-    ap.add_argument("--plot", metavar="FILE", help="save the learning-rate trajectories to a PNG")
+    ap.add_argument("--plot", metavar="FILE", type=plot_file, help="save the learning-rate trajectories to a PNG")
     args = ap.parse_args(argv)
     data = datasets.digits()
     results = {}

@@ -18,7 +18,7 @@ import tinyad.numpy as tnp
 from tinyad import datasets, hyper, nn, optim
 from tinyad.plotting import figure
 
-from ._args import demo_parser, non_negative_int, positive_float
+from ._args import demo_parser, non_negative_int, plot_file, positive_float
 
 BIAS_L2 = 1e-4  # softmax logits are shift-invariant; a little L2 on the biases keeps the Hessian invertible
 
@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--outer-lr", type=positive_float, default=0.5, help="Adam step size on log(lambda)")
     ap.add_argument("--solver", choices=("cg", "neumann"), default="cg", help="how H^-1 is applied")
     ap.add_argument("--tol", type=positive_float, default=1e-10, help="relative residual of the linear solve")
-    ap.add_argument("--plot", metavar="FILE", help="save the learned per-pixel lambda (8x8) and the loss to a PNG")
+    ap.add_argument("--plot", metavar="FILE", type=plot_file,
+                    help="save the learned per-pixel lambda (8x8) and the loss to a PNG")
     args = ap.parse_args(argv)
 
     data = datasets.digits()

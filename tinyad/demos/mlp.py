@@ -12,7 +12,7 @@ from __future__ import annotations
 import tinyad
 from tinyad import datasets, hyper, nn, optim
 
-from ._args import demo_parser, non_negative_int, positive_float, positive_int, unit_interval
+from ._args import demo_parser, non_negative_int, plot_file, positive_float, positive_int, unit_interval
 from ._common import digits_loss
 
 
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> hyper.Result:
                     help="initial weight decay, > 0: it is tuned as log(weight decay) (default %(default)s)")
     ap.add_argument("--outer-lr", type=positive_float, default=0.1,
                     help="Adam step size in log/logit space (default %(default)s)")
-    ap.add_argument("--plot", metavar="FILE", help="save loss and hyperparameter trajectories to a PNG")
+    ap.add_argument("--plot", metavar="FILE", type=plot_file, help="save loss and hyperparameter trajectories to a PNG")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     ap.add_argument("--no-jit", action="store_true", help="run the training step eagerly instead of compiled")
     args = ap.parse_args(argv)

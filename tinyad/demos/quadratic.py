@@ -13,7 +13,7 @@ from __future__ import annotations
 import tinyad
 from tinyad.plotting import colormap, figure
 
-from ._args import demo_parser, positive_float, positive_int
+from ._args import demo_parser, plot_file, positive_float, positive_int
 
 INNER_STEPS, OUTER_STEPS, HYPER_LR, ALPHA0 = 10, 10, 1e-7, 0.001
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> dict:
                     help="hypersteps on alpha (default %(default)s)")
     ap.add_argument("--hyper-lr", type=positive_float, default=HYPER_LR,
                     help="step size of the hypersteps (default %(default)s)")
-    ap.add_argument("--plot", metavar="FILE", help="save the inner loss curves and alpha to a PNG")
+    ap.add_argument("--plot", metavar="FILE", type=plot_file, help="save the inner loss curves and alpha to a PNG")
     args = ap.parse_args(argv)
 
     last = args.inner_steps - 1

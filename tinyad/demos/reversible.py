@@ -48,7 +48,7 @@ from tinyad.hyper import executors
 from tinyad.hyper.hypergrad import SeedAverage, average
 from tinyad.plotting import figure
 
-from ._args import demo_parser, int_at_least, non_negative_int, positive_int
+from ._args import demo_parser, int_at_least, non_negative_int, plot_file, positive_int
 
 SIZES = (64, 50, 50, 50, 10)  # the paper's three hidden layers of 50 units, on 8x8 digits
 LAYERS = len(SIZES) - 1
@@ -364,7 +364,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--seed", type=non_negative_int, default=0, help="root of every seed (default %(default)s)")
     ap.add_argument("--distil-meta-steps", type=non_negative_int, default=40,
                     help="meta-steps on the distilled images (default %(default)s)")
-    ap.add_argument("--plot", metavar="FILE", help="save the learned schedules and images to a PNG")
+    ap.add_argument("--plot", metavar="FILE", type=plot_file, help="save the learned schedules and images to a PNG")
     args = ap.parse_args(argv)
     if args.workers is None:
         args.workers = min(os.cpu_count() or 1, args.seeds)

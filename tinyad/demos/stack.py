@@ -13,7 +13,7 @@ import numpy as np
 from tinyad import datasets, nn, optim
 from tinyad.plotting import colormap, figure
 
-from ._args import demo_parser, positive_int
+from ._args import demo_parser, plot_file, positive_int
 from ._common import digits_loss, train_online
 
 GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap = demo_parser("stack", __doc__)
     ap.add_argument("--steps", type=positive_int, default=300, help="SGD steps per run (default %(default)s)")
     ap.add_argument("--per-parameter", action="store_true", help="one learning rate per parameter array")
-    ap.add_argument("--plot", metavar="FILE", help="save validation loss against the initial learning rate")
+    ap.add_argument("--plot", metavar="FILE", type=plot_file,
+                    help="save validation loss against the initial learning rate")
     args = ap.parse_args(argv)
     data = datasets.digits()
     p0 = nn.init_mlp((64, 128, 10), seed=0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -97,6 +98,7 @@ def outer_loop(run: Callable, hparams: Any, outer_opt: Optimizer, steps: int, co
     check_mode(mode, who)
     check_optimizer(outer_opt)
     steps = check_steps(steps)
+    check_checkpoint(checkpoint)
     if callback is not None and not callable(callback):
         raise TypeError(f"optimize: callback must be a function of a history row, or None; got {callback!r:.60}")
     show = progress_.wanted(progress)
@@ -236,7 +238,12 @@ class Loop:
                 bar.close()
         res = self.result(outer_opt)
         if checkpoint is not None:
-            res.save(checkpoint)
+            try:
+                res.save(checkpoint)
+            except OSError as e:
+                attach(e, res, "tinyad.hyper.optimize: the Result could not be written to its checkpoint; it is "
+                               "attached to this exception as its .result attribute")
+                raise
         return res
 
     def evaluate(self, fn: Callable, mode: str) -> dict | None:
@@ -296,6 +303,23 @@ def check_steps(steps: Any) -> int:
     if steps < 0:
         raise ValueError(f"optimize: steps must be >= 0 (0 evaluates the starting hyperparameters), got {steps}")
     return int(steps)
+
+
+def check_checkpoint(path: Any) -> None:
+    """A checkpoint must be writable before the first outer step is spent: a file in an existing directory."""
+    if path is None:
+        return
+    try:
+        p = Path(os.fspath(path))
+    except TypeError:
+        raise TypeError(f"optimize: checkpoint must be a file path (str or os.PathLike), got {path!r:.60}") from None
+    folder = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise ValueError(f"optimize: checkpoint {os.fspath(path)!r} is a directory; give a file path in it")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"optimize: the folder of checkpoint {os.fspath(path)!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"optimize: the folder of checkpoint {os.fspath(path)!r} is not writable")
 
 
 def check_hparams(hparams: Any) -> None:

@@ -106,7 +106,16 @@ class Result:
         This unpickles the file: unpickling runs code named in the file, so load only files you (or a
         process you trust) wrote, never ones from an untrusted source."""
         with open(path, "rb") as f:
-            obj = pickle.load(f)
+            head = f.read(1)
+            f.seek(0)
+            if head in (b"{", b"[") or not head:
+                raise ValueError(f"{os.fspath(path)!r} is not a Result written by Result.save"
+                                 + (" (it looks like JSON: use Result.from_json)" if head else " (it is empty)"))
+            try:
+                obj = pickle.load(f)
+            except (pickle.UnpicklingError, EOFError) as e:
+                raise ValueError(f"{os.fspath(path)!r} is not a Result written by Result.save "
+                                 f"({type(e).__name__}: {e})") from None
         if not isinstance(obj, cls):
             raise TypeError(f"{os.fspath(path)!r} holds a {type(obj).__name__}, not a tinyad.hyper.Result")
         return obj
@@ -137,9 +146,16 @@ class Result:
         if isinstance(source, str) and source.lstrip().startswith("{"):
             text = source
         else:
-            with open(source) as f:
-                text = f.read()
-        doc = json.loads(text)
+            try:
+                with open(source, encoding="utf-8") as f:
+                    text = f.read()
+            except UnicodeDecodeError:
+                raise ValueError(f"{os.fspath(source)!r} is not JSON (a Result saved with Result.save? read it with "
+                                 "Result.load)") from None
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"not a Result's JSON: {e}") from None
         if doc.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} JSON document (format {doc.get('format')!r})")
         shapes = {n: tuple(s) for n, s in doc["shapes"].items()}
