@@ -365,7 +365,7 @@ def test_a_checkpoint_that_cannot_be_written_is_refused_before_the_first_step(tm
 
 
 def test_load_and_from_json_say_which_format_a_file_is(tmp_path):
-    res = hyper.optimize(sgd_run, {"lr": 0.1}, optim.adam(0.1), 1, progress=False)
+    res = hyper.optimize(sgd_run, H0, optim.adam(0.1), 1, progress=False)
     res.to_json(tmp_path / "r.json")
     res.save(tmp_path / "r.pkl")
     with pytest.raises(ValueError, match="looks like JSON: use Result.from_json"):
