@@ -107,3 +107,27 @@ def test_per_parameter_hyperparameter_structure_must_match():
     opt = optim.sgd({"W": 0.1})
     with pytest.raises(ValueError, match="structure of the parameters"):
         opt.update(params0, opt.init(params0), params0)
+
+
+@pytest.mark.parametrize("make, error, word", [
+    (lambda: optim.adam_hd(0.1, 1e-3, b1=None), TypeError, "'b1' must be a real number"),
+    (lambda: optim.sgd_hd(0.1, None), TypeError, "'hyper_lr' must be a real number"),
+    (lambda: optim.sgd_hd(0.1, 1e-3, clip="a"), ValueError, "clip must be None or a number > 0"),
+    (lambda: optim.rmsprop(0.1, decay=1.5), ValueError, r"'decay' = 1.5 must lie in \[0, 1\]"),
+    (lambda: optim.adam(0.1, b2=1.5), ValueError, r"'b2' = 1.5 must lie in \[0, 1\]"),
+    (lambda: optim.sgd(0.1, -0.5), ValueError, r"'momentum' = -0.5 must lie in \[0, 1\]"),
+    (lambda: optim.adam(0.1, eps=-1.0), ValueError, "'eps' = -1.0 must be >= 0"),
+    (lambda: optim.sgd(0.1, 0.9, nesterov="no"), TypeError, "nesterov must be True or False, got 'no'"),
+    (lambda: optim.sgd_hd(0.1, 1e-3, nonneg="yes"), TypeError, "nonneg must be True or False"),
+])
+def test_hyperparameters_are_checked_when_the_optimizer_is_built(make, error, word):
+    with pytest.raises(error, match=word):
+        make()
+
+
+def test_a_state_from_another_optimizer_is_named_and_tune_takes_one_name():
+    p, g = {"w": np.ones(3)}, {"w": np.ones(3)}
+    with pytest.raises(ValueError, match=r"adam.update: the state has no 't' .* this optimizer's init"):
+        optim.adam(0.1).update(g, optim.rmsprop(0.1).init(p), p)
+    s = optim.stack(optim.sgd(0.1, 0.9), optim.sgd(1e-3), tune="lr")
+    assert s.tune == ("lr",)

@@ -22,6 +22,7 @@ from ..core.primitive import dtype_of, shape_of
 from ..core.trace import Box
 from ..core.tree import flatten, leaf_names, mismatch, tree_map
 from ..core.vspace import cast_like
+from .constraints import UNIT
 
 
 class Optimizer:
@@ -41,6 +42,9 @@ class Optimizer:
     def __init__(self, **hyperparams: Any) -> None:
         for key in self.numeric:
             check_hyperparameter(self.name, key, hyperparams[key])
+        for key in FLAGS:
+            if key in hyperparams and not isinstance(hyperparams[key], (bool, np.bool_)):
+                raise TypeError(f"{self.name}: {key} must be True or False, got {hyperparams[key]!r:.40}")
         self._hyperparams = hyperparams
 
     @property
@@ -63,11 +67,18 @@ class Optimizer:
         """``(new params, new state)``. Compiled by ``tinyad.jit`` per optimizer kind: the numeric
         hyperparameters go in as arguments (a new learning rate, or a Dual of a hypergradient, replays the
         same program), the others (flags, the base of a stack) are part of its signature."""
-        if not (self.jit and jitting.enabled()):
-            return self.apply(grads, state, params)
-        dynamic = {k: v for k, v in self._hyperparams.items() if _traceable(v)}
-        static = tuple((k, v) for k, v in self._hyperparams.items() if k not in dynamic)
-        new_params, new_state = _compiled_update((type(self), static, self.parts()), dynamic, grads, state, params)
+        try:
+            if not (self.jit and jitting.enabled()):
+                return self.apply(grads, state, params)
+            dynamic = {k: v for k, v in self._hyperparams.items() if _traceable(v)}
+            static = tuple((k, v) for k, v in self._hyperparams.items() if k not in dynamic)
+            new_params, new_state = _compiled_update((type(self), static, self.parts()), dynamic, grads, state,
+                                                     params)
+        except KeyError as e:
+            if isinstance(state, dict) and e.args and e.args[0] not in state:
+                raise ValueError(f"{self.name}.update: the state has no {e.args[0]!r} (it has {sorted(state)}); "
+                                 f"pass the state made by this optimizer's init (or by its last update)") from None
+            raise
         self.check(new_state)
         return new_params, new_state
 
@@ -132,17 +143,30 @@ def as_floats(v: Any) -> Any:
     return tree_map(lambda x: float(x) if np.ndim(x) == 0 else np.array(x, dtype=float), v)
 
 
+FLAGS = ("nesterov", "nonneg", "multiplicative")  # switches: True or False, never a truthy string
+
+
 def check_hyperparameter(owner: str, key: str, value: Any) -> None:
-    """A hyperparameter is a real number, a box, or a container of them (one per parameter array)."""
-    for leaf in flatten(value)[0]:
+    """A hyperparameter is a real number, a box, or a container of them (one per parameter array); decay
+    rates (``constraints.UNIT``: momentum, betas, decay) lie in [0, 1] and ``eps`` is not negative — outside
+    them the updates give NaN or diverge. (Learning rates and weight decay may take either sign: an online
+    optimizer can drive them below 0.)"""
+    leaves = flatten(value)[0]
+    what = "a real number (or a box, or a container with one per parameter array)"
+    if not leaves:
+        raise TypeError(f"{owner}: hyperparameter {key!r} must be {what}, got {value!r:.60}")
+    for leaf in leaves:
         if isinstance(leaf, Box):
             continue
         ok = _is_number(leaf) or (isinstance(leaf, np.ndarray) and leaf.dtype.kind in "fiu")
         if not ok:
-            raise TypeError(f"{owner}: hyperparameter {key!r} must be a real number (or a box, or a container with "
-                            f"one per parameter array), got {type(leaf).__name__} {leaf!r:.60}")
+            raise TypeError(f"{owner}: hyperparameter {key!r} must be {what}, got {type(leaf).__name__} {leaf!r:.60}")
         if not np.all(np.isfinite(leaf)):
             raise ValueError(f"{owner}: hyperparameter {key!r} is {leaf!r:.60}, which is not finite")
+        if key in UNIT and not np.all((np.asarray(leaf) >= 0) & (np.asarray(leaf) <= 1)):
+            raise ValueError(f"{owner}: hyperparameter {key!r} = {leaf!r:.60} must lie in [0, 1]")
+        if key == "eps" and np.any(np.asarray(leaf) < 0):
+            raise ValueError(f"{owner}: hyperparameter 'eps' = {leaf!r:.60} must be >= 0")
 
 
 def is_zero(h: Any) -> bool:

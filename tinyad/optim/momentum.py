@@ -41,7 +41,7 @@ class SGD(Optimizer):
     numeric = ("lr", "momentum", "weight_decay")
 
     def __init__(self, lr: Any, momentum: Any = 0.0, nesterov: bool = False, weight_decay: Any = 0.0) -> None:
-        super().__init__(lr=lr, momentum=momentum, nesterov=bool(nesterov), weight_decay=weight_decay)
+        super().__init__(lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
 
     @property
     def tunable(self) -> tuple[str, ...]:

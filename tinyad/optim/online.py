@@ -27,7 +27,7 @@ from ..core.trace import Box
 from ..core.tree import flatten, mismatch, tree_map
 from ..core.vspace import unbroadcast
 from .adaptive import adam_direction
-from .base import Optimizer, check_like_params, is_zero, leafwise, like_param, zeros_like_params
+from .base import Optimizer, _is_number, check_like_params, is_zero, leafwise, like_param, zeros_like_params
 from .momentum import momentum_direction
 
 
@@ -75,8 +75,9 @@ class HypergradientDescent(Optimizer):
         if isinstance(lr, (int, float)) and multiplicative and lr == 0:
             raise ValueError(f"{self.name}: the multiplicative update keeps lr = 0 at 0 forever; start from lr > 0 or "
                              "use the additive update")
-        if isinstance(clip, (int, float)) and not clip > 0:
-            raise ValueError(f"{self.name}: clip must be > 0, got {clip}")
+        if clip is not None and not isinstance(clip, Box) and (not _is_number(clip) or not clip > 0
+                                                               or not np.isfinite(clip)):
+            raise ValueError(f"{self.name}: clip must be None or a number > 0, got {clip!r:.40}")
 
     def direction(self, grads: Any, inner: Any, params: Any) -> tuple:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -38,7 +38,7 @@ class Stack(Optimizer):
             if not isinstance(o, Optimizer):
                 raise TypeError(f"stack: {what} must be a tinyad.optim optimizer (e.g. optim.sgd(0.01)), got "
                                 f"{type(o).__name__} {o!r:.40}")
-        tune = tuple(base.tunable if tune is None else tune)
+        tune = tuple(base.tunable if tune is None else (tune,) if isinstance(tune, str) else tune)
         if not tune:
             raise ValueError(f"stack({base.name}, {hyperopt.name}): nothing to tune — {base.name} names no tunable "
                              "hyperparameters; pass tune=(...) with some of " + str([k for k, _ in base.hyperparams]))
