@@ -230,7 +230,15 @@ def test_negative_curvature_and_divergent_neumann_warn():
      ValueError, "w_star contains NaN"),
     (lambda: tinyad.grad(lambda lam: hyper.implicit_hypergrad(ridge_train, ridge_val, np.zeros(D), lam).value)(0.1),
      TypeError, "cannot itself be differentiated.*implicit_solution"),
-], ids=["solver", "train scalar", "val scalar", "int hparam", "int weights", "nan weights", "boxes"])
+    (lambda: hyper.implicit_hypergrad(ridge_train, ridge_val, np.zeros(D), 0.1, maxiter=2.5),
+     ValueError, "maxiter must be None .* whole number >= 1, got 2.5"),
+    (lambda: hyper.implicit_hypergrad(ridge_train, ridge_val, np.zeros(D), 0.1, maxiter=0),
+     ValueError, "maxiter must be"),
+    (lambda: hyper.implicit_hypergrad(ridge_train, ridge_val, np.zeros(D), 0.1, tol=-1.0),
+     ValueError, "tol .* must be a number > 0"),
+    (lambda: hyper.implicit_solution(ridge_train, maxiter=-3), ValueError, "maxiter must be"),
+], ids=["solver", "train scalar", "val scalar", "int hparam", "int weights", "nan weights", "boxes", "maxiter float",
+        "maxiter 0", "tol", "decorator maxiter"])
 def test_clear_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()

@@ -138,10 +138,16 @@ def _check_scalar(value: Any, what: str) -> None:
                         "it (e.g. tnp.mean) before returning.")
 
 
-def _check_solver(solver: str) -> None:
+def _check_solver(solver: str, tol: Any, maxiter: Any) -> None:
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}: choose 'cg' (conjugate gradients, the default) or "
                          "'neumann' (truncated Neumann series, Lorraine et al. 2020)")
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)) or not tol > 0 \
+            or not np.isfinite(tol):
+        raise ValueError(f"tol (the solve's relative residual) must be a number > 0, got {tol!r:.40}")
+    if maxiter is not None and (isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer))
+                                or maxiter < 1):
+        raise ValueError(f"maxiter must be None (the default) or a whole number >= 1, got {maxiter!r:.40}")
 
 
 @jit(static_argnums=0, fallback=True)
@@ -323,7 +329,7 @@ def implicit_hypergrad(
     ``stationarity_tol``), if the solve does not reach ``tol``, or on negative curvature; raises
     ``FloatingPointError`` if the hypergradient is not finite. Returns an :class:`ImplicitResult`.
     """
-    _check_solver(solver)
+    _check_solver(solver, tol, maxiter)
     _check_floats(w_star, "w_star")
     _check_floats(hparams, "hparams")
     W, Hp = _Flat(w_star), _Flat(hparams)
@@ -421,7 +427,7 @@ def implicit_solution(train_loss: Callable[[Any, Any], Any], *, solver: str = "c
     through the solution (``tinyad.hessian`` of it, or a jvp of a grad) raises NotImplementedError.
     The result is only as good as the solver: w* must be a minimum of ``train_loss``.
     """
-    _check_solver(solver)
+    _check_solver(solver, tol, maxiter)
 
     def rules(hparams_flat: _Flat, found: dict) -> tuple[Callable, Callable]:
         def unpack(direction: Any, ans: Any, theta: Any, mode: str) -> tuple:
