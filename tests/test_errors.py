@@ -208,3 +208,24 @@ def test_lists_of_boxes_stack():
     assert isinstance(g, list)
     np.testing.assert_allclose(g, [2.0, -4.0, 6.0])
     np.testing.assert_allclose(tinyad.jacfwd(lambda x: tnp.array([[x, 1.0], [0.0, x * x]]))(2.0), [[1, 0], [0, 4]])
+
+
+def test_linearize_checks_its_tangents():
+    _, f_jvp = tinyad.linearize(lambda x: x ** 2, np.ones(3))
+    with pytest.raises(ValueError, match=r"linearize: f_jvp's tangent 0 has shape \(2,\), its primal \(3,\)"):
+        f_jvp(np.ones(2))
+    np.testing.assert_array_equal(f_jvp(np.ones(3)), [2.0, 2.0, 2.0])
+
+
+def test_nn_helpers_check_their_input():
+    from tinyad import nn
+
+    for sizes in ((8,), (), (8, 0)):
+        with pytest.raises(ValueError, match="init_mlp: sizes must list"):
+            nn.init_mlp(sizes)
+    assert nn.accuracy(np.eye(3), np.array([0, 1, 1])) == pytest.approx(2 / 3)  # integer labels
+    assert nn.accuracy(np.eye(3), np.eye(3)) == 1.0  # one-hot
+    with pytest.raises(ValueError, match="non-empty"):
+        nn.accuracy(np.zeros((0, 3)), np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="one-hot"):
+        nn.accuracy(np.eye(3), np.ones((2, 3)))

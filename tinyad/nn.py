@@ -14,6 +14,10 @@ def init_mlp(sizes: Sequence[int], seed: int = 0, scale: float = 1.0) -> dict:
     """Weights ``W{i}`` ~ N(0, 1/fan_in) * scale drawn in order from ``RandomState(seed)``, biases zero.
 
     For sizes (64, 128, 10) and seed 0 this is the reference run's initialisation."""
+    sizes = tuple(sizes)
+    if len(sizes) < 2 or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in sizes):
+        raise ValueError(f"init_mlp: sizes must list the input width and at least one layer width, each a positive "
+                         f"integer, e.g. (64, 128, 10); got {sizes!r}")
     rs = np.random.RandomState(seed)
     params = {}
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
@@ -42,5 +46,14 @@ def cross_entropy(logits: Any, Y: Any) -> Any:
 
 
 def accuracy(logits: Any, Y: Any) -> float:
+    """The fraction of rows whose largest logit is the label's; ``Y`` one-hot (batch, classes) or integer
+    labels (batch,). A constant (no derivative)."""
     z = np.asarray(tnp.stop_gradient(logits))
-    return float(np.mean(np.argmax(z, axis=1) == np.argmax(Y, axis=1)))
+    y = np.asarray(tnp.stop_gradient(Y))
+    if z.ndim != 2 or z.shape[0] == 0:
+        raise ValueError(f"accuracy: logits must be a non-empty (batch, classes) array, got shape {z.shape}")
+    labels = y if y.ndim == 1 and y.dtype.kind in "iu" else np.argmax(y, axis=-1) if y.ndim == 2 else None
+    if labels is None or labels.shape != (z.shape[0],):
+        raise ValueError(f"accuracy: Y must be one-hot {z.shape} or integer labels ({z.shape[0]},), got shape "
+                         f"{y.shape} and dtype {y.dtype}")
+    return float(np.mean(np.argmax(z, axis=1) == labels))

@@ -216,6 +216,14 @@ def linearize(f: Callable, *primals: Any) -> tuple:
     def f_jvp(*tangents: Any) -> Any:
         if len(tangents) != len(primals):
             raise TypeError(f"linearize: f_jvp takes {len(primals)} tangents (one per primal), got {len(tangents)}")
+        p_leaves, p_def = flatten(primals)
+        t_leaves, t_def = flatten(tangents)
+        if p_def != t_def:
+            raise ValueError(f"linearize: the tangents are not shaped like the primals: {mismatch(p_def, t_def)}")
+        for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+            if shape_of(t) != shape_of(p):
+                raise ValueError(f"linearize: f_jvp's tangent {i} has shape {shape_of(t)}, its primal {shape_of(p)}; "
+                                 "they must match")
         _, transpose_fn = vjp(vjp_fn, zero_ct)
         (out_tangent,) = transpose_fn(tuple(tangents))
         return out_tangent
