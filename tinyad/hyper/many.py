@@ -28,9 +28,10 @@ OPTIONS = ("constraints", "mode", "callback")  # what optimize_many passes on to
 
 class TrialsFailed(Exception):
     """Some trials of :func:`optimize_many` raised. ``results`` has one entry per trial, in order: the
-    finished trials' Results, the failed ones' partial Results (``stopped="error: ..."``; None if a trial
-    failed before its first step); ``errors`` maps each failed trial's index to its exception, whose
-    ``result`` attribute is that trial's partial Result."""
+    finished trials' Results, the failed ones' partial Results (``stopped="error: ..."``, with an empty
+    history if the first step failed; None if the trial could not start: its arguments were refused before
+    any step); ``errors`` maps each failed trial's index to its exception, whose ``result`` attribute is that
+    trial's partial Result."""
 
     def __init__(self, results: list, errors: dict) -> None:
         self.results, self.errors = results, errors
