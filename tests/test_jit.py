@@ -431,3 +431,10 @@ def test_functions_computing_indices_from_values_trace(name):
 def test_numpy_functions_tinyad_cannot_trace_say_so():
     with pytest.raises(tinyad.ConcretizationError, match="numpy.linalg.lstsq needs the value"):
         tinyad.jit(lambda x: tnp.linalg.lstsq(x.reshape(3, 2), np.ones(3))[0])(np.arange(6.0))
+
+
+def test_a_traced_number_used_as_an_axis_points_to_static_argnums():
+    for f in (lambda x, a: tnp.sum(x, axis=a), lambda x, a: tnp.cumsum(x, axis=a)):
+        with pytest.raises(tinyad.ConcretizationError, match="static_argnums"):
+            tinyad.jit(f)(np.ones((2, 3)), 1)
+        np.testing.assert_array_equal(tinyad.jit(f, static_argnums=1)(np.ones((2, 3)), 1), f(np.ones((2, 3)), 1))

@@ -14,12 +14,13 @@ are exactly the differentiable ones. Linear primitives need only their VJP (the 
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Callable
 
 import numpy as np
 
 from .primitive import builtin, dtype_of, ndim_of, shape_of
-from .trace import innermost
+from .trace import Box, innermost
 
 
 def normalize_axes(axis: Any, nd: int) -> tuple:
@@ -29,6 +30,8 @@ def normalize_axes(axis: Any, nd: int) -> tuple:
     items = axis if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in items:
+        if isinstance(a, Box):  # a traced number: operator.index says it needs its value (static_argnums)
+            a = operator.index(a)
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
             raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
         if not -max(nd, 1) <= a < max(nd, 1):

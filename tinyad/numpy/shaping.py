@@ -4,6 +4,7 @@ flipping, padding, diagonals, and functional index updates."""
 
 from __future__ import annotations
 
+import operator as _operator
 from typing import Any, Sequence
 
 import numpy as _np
@@ -23,6 +24,8 @@ def one_axis(axis: Any, nd: int) -> int:
     """A single axis as a non-negative int (negative axes count from the end); out of range raises."""
     if axis is None or isinstance(axis, (tuple, list)):
         raise TypeError(f"this function takes a single integer axis, got {axis!r}")
+    if isinstance(axis, Box):  # a traced number: operator.index says it needs its value (static_argnums)
+        axis = _operator.index(axis)
     if not -nd <= axis < nd:
         raise _np.exceptions.AxisError(f"axis {axis} is out of bounds for array of dimension {nd}")
     return normalize_axes(axis, nd)[0]
