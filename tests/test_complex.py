@@ -276,3 +276,16 @@ def test_composites_through_ffts_equal_jax():
         [2.6217833527773955, -4.361373238657508, -4.211888428173981, 12.531570864199379, 3.780037640962214],
         rtol=1e-12,
     )
+
+
+def test_sinc_sigmoid_and_angle_in_degrees_of_complex_numbers_as_jax():
+    z = np.array(0.1 + 1.0j)  # |Im z| > |Re z|: z^2 has a negative real part (the series must not be taken)
+    _, t = tinyad.jvp(tnp.sinc, (z,), (np.array(1.0 + 0j),))
+    np.testing.assert_allclose(t, -2.0207548252025385 - 7.652242566407539j, rtol=1e-12)  # JAX
+    np.testing.assert_allclose(tnp.sigmoid(np.array(1 + 1j)), 0.7820415706337492 + 0.20194822765801285j, rtol=1e-14)
+    g = tinyad.grad(lambda v: tnp.real(tnp.sigmoid(v) * tnp.conj(tnp.sigmoid(v))))(np.array(1 + 1j))
+    np.testing.assert_allclose(g, 0.2843799986724539 - 0.26349078069738896j, rtol=1e-12)  # JAX
+    g = tinyad.grad(lambda v: tnp.sum(tnp.angle(v, deg=True)))(np.array([1 + 1j]))
+    np.testing.assert_allclose(g, [-28.64788976 - 28.64788976j], rtol=1e-9)  # JAX
+    with pytest.raises(TypeError, match="softplus takes real numbers"):
+        tnp.softplus(np.array(1 + 1j))

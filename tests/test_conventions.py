@@ -157,6 +157,8 @@ def test_power_with_exponent_zero_has_derivative_zero_even_at_zero():
         _, t = tinyad.jvp(lambda x: tnp.float_power(x, e), (np.zeros(2),), (np.ones(2),))
         np.testing.assert_array_equal(t, 0.0)
     assert tinyad.grad(lambda x: x ** 1)(0.0) == 1.0
+    assert tinyad.hessian(lambda x: x ** 0)(0.0) == 0.0  # higher orders too (JAX: 0)
+    assert tinyad.grad(tinyad.grad(tinyad.grad(lambda x: x ** 1)))(0.0) == 0.0
     assert tinyad.grad(lambda y: tinyad.grad(lambda x: x ** y)(2.0))(0.0) == 0.5  # d/dy (y x**(y-1)) = 1/x at y = 0
 
 

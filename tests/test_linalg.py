@@ -377,3 +377,22 @@ def test_complex_linalg_against_jax():
     np.testing.assert_allclose(tnp.linalg.slogdet(z)[0], np.linalg.slogdet(z)[0], rtol=1e-14)
     check_grads(f, (A3,), order=2)
     check_grads(g, (A3,), order=2)
+
+
+def test_pinv_and_lstsq_whose_cut_off_drops_a_nonzero_singular_value():
+    # a truncated pseudo-inverse of a full-rank matrix: its derivative is the truncated SVD's, not Golub-Pereyra's
+    # (which holds only for a matrix of that rank); expected values from JAX's lstsq and central differences
+    a = np.array([[3.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # singular values 3.18, 1.37: rcond=0.5 drops the second
+    e = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 0.0]])
+    h = 1e-6
+    fd = (np.linalg.pinv(a + h * e, rcond=0.5) - np.linalg.pinv(a - h * e, rcond=0.5)) / (2 * h)
+    np.testing.assert_allclose(tinyad.jvp(lambda m: tnp.linalg.pinv(m, rcond=0.5), (a,), (e,))[1], fd, atol=1e-8)
+    _, t = tinyad.jvp(lambda m: tnp.linalg.lstsq(m, np.array([1.0, 2.0, 3.0]), rcond=0.5)[0], (a,), (e,))
+    np.testing.assert_allclose(t, [0.30274911, 0.34480318], rtol=1e-7)  # JAX
+    check_grads(lambda m: tnp.linalg.pinv(m, rcond=0.5), (np.stack([a, 2.0 * a + 0.1]),), order=2)
+
+
+def test_pinv_of_a_hermitian_matrix_reads_it_symmetrically():
+    a, e = np.array([[2.0, 1.0], [1.0, 3.0]]), np.array([[0.0, 1.0], [0.0, 0.0]])
+    _, t = tinyad.jvp(lambda m: tnp.linalg.pinv(m, hermitian=True), (a,), (e,))
+    np.testing.assert_allclose(t, [[0.12, -0.14], [-0.14, 0.08]], atol=1e-12)  # JAX

@@ -47,7 +47,6 @@ from ..ops.contractions import matmul  # noqa: F401
 from ..ops.elementwise import (  # noqa: F401
     abs,
     add,
-    angle,
     arccos,
     arccosh,
     arcsin,
@@ -149,6 +148,7 @@ from .contractions import (  # noqa: F401
     vecdot,
 )
 from .elementwise import (  # noqa: F401
+    angle,
     astype,
     clip,
     deg2rad,

@@ -11,6 +11,7 @@ from ..core.primitive import is_complex, ndim_of, shape_of
 from ..core.trace import Box, innermost, strip
 from ..core.vspace import broadcast_to, getitem
 from ..ops.elementwise import add, maximum, minimum, multiply
+from ..ops.elementwise import angle as _angle
 from ..ops.elementwise import where as _where
 from ..ops.nondiff import astype_constant, nonzero, searchsorted
 from ..ops.structural import astype_p
@@ -75,6 +76,12 @@ def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subo
     if isinstance(a, Box):  # only a's shape and dtype are read (so a value traced by tinyad.jit is fine)
         return _np.full(target, strip(fill_value), dtype=dt)
     return _np.full_like(a, strip(fill_value), dtype=dtype, order=order, subok=subok, shape=shape)
+
+
+def angle(z: Any, deg: bool = False) -> Any:
+    """The argument of complex ``z`` in radians (degrees with ``deg=True``), as NumPy."""
+    a = _angle(z)
+    return a * (180.0 / _np.pi) if deg else a
 
 
 def positive(x: Any) -> Any:

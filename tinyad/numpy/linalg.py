@@ -116,7 +116,29 @@ def pinv(a: _Any, rcond: _Any = None, hermitian: bool = False, *, rtol: _Any = _
             rcond = rtol
     elif rtol is not _np._NoValue:
         raise ValueError("tinyad.numpy.linalg.pinv: `rtol` and `rcond` can't be both set")
-    return _p.pinv(a, rcond=rcond if _np.ndim(rcond) else float(rcond), hermitian=bool(hermitian))
+    return _pinv(a, rcond if _np.ndim(rcond) else float(rcond), bool(hermitian))
+
+
+def _pinv(a: _Any, rcond: _Any, hermitian: bool) -> _Any:
+    """pinv with the right derivative in each case: Golub & Pereyra's rule where the cut-off drops only
+    (numerically) zero singular values — the pseudo-inverse of a matrix of that rank — and the derivative of
+    the truncated SVD where it drops nonzero ones (a truncated pseudo-inverse of a matrix of higher rank;
+    it needs distinct kept singular values). A Hermitian matrix is read symmetrically (as eigh reads it)."""
+    if not isinstance(a, _Box):
+        return _np.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
+    if hermitian:  # the same value for a Hermitian input; the derivative of its Hermitian part, as JAX
+        a = (a + _conj(_swap_last(a))) / 2.0
+    value = _innermost(a)
+    if not isinstance(value, _Box):  # (a value traced by jit: the rank rule)
+        s = _np.linalg.svd(value, compute_uv=False)
+        largest = s[..., :1]
+        kept = s > _np.asarray(rcond)[..., None] * largest
+        noise = max(_shape_of(a)[-2:]) * _np.finfo(_np.result_type(value, 1.0)).eps * largest
+        if _np.any(~kept & (s > noise)):
+            u, sv, v = _p.unpack_svd(_p.svd_packed(a), _shape_of(a)[-2])
+            inv_s = _where(kept, 1.0 / _where(kept, sv, 1.0), 0.0)
+            return _matmul(v * _expand_dims(inv_s, -2), _H(u))  # V diag(1/s) U^H over the kept s
+    return _p.pinv(a, rcond=rcond, hermitian=hermitian)
 
 
 def lstsq(a: _Any, b: _Any, rcond: _Any = None) -> tuple:
@@ -131,7 +153,7 @@ def lstsq(a: _Any, b: _Any, rcond: _Any = None) -> tuple:
     eps = _np.finfo(_np.result_type(_innermost(a), _innermost(b), 1.0)).eps
     cutoff = eps * max(m, n) if rcond is None else (eps if rcond < 0 else rcond)
     cols = _reshape(b, _shape_of(b) + (1,)) if _ndim_of(b) == 1 else b
-    x = _matmul(_p.pinv(a, rcond=float(cutoff)), cols)
+    x = _matmul(_pinv(a, float(cutoff), False), cols)
     if _np.size(residuals):
         r = cols - _matmul(a, x)
         residuals = _sum(_real(r * _conj(r)) if _is_complex(r) else r * r, axis=0)

@@ -41,10 +41,10 @@ def _dpower_dx(ans, x, y):
     """y x**(y-1), and 0 at x = y = 0: x**0 is 1 everywhere (0**0 too), so 0 * inf there must not give NaN.
     Only that point is replaced: elsewhere on y = 0 the formula is already 0 and its own derivative in y
     (1/x) is needed by second derivatives."""
-    d = y * x ** (y - 1)
     if isinstance(y, Box) or np.any(np.equal(y, 0)):
-        d = where(logical_and(equal(x, 0), equal(y, 0)), 0.0, d)
-    return d
+        at = logical_and(equal(x, 0), equal(y, 0))  # x replaced there too, so higher derivatives are 0, not NaN
+        return where(at, 0.0, y * where(at, 1.0, x) ** (y - 1))
+    return y * x ** (y - 1)
 
 
 # d/dy x**y = log(x) x**y; at x = 0 the factor x**y is 0 (y > 0), so log is evaluated at 1 there.
@@ -118,12 +118,17 @@ arctanh = _ew(np.arctanh, "arctanh", lambda ans, x: 1.0 / (1.0 - square(x)))
 
 # ---- activations and log-sum-exp of two ---------------------------------------------------------------
 def _sigmoid(x):
-    """1 / (1 + exp(-x)) without overflow: exp of -|x| only."""
+    """1 / (1 + exp(-x)) without overflow: exp of -|x| only (complex x: the formula itself, as JAX)."""
+    if np.iscomplexobj(x):
+        return 1.0 / (1.0 + np.exp(-x))
     e = np.exp(-np.abs(x))
     return np.where(np.greater_equal(x, 0), 1.0 / (1.0 + e), e / (1.0 + e))[()]
 
 
 def _softplus(x):
+    if np.iscomplexobj(x):
+        raise TypeError("tinyad.numpy.softplus takes real numbers (log(1 + exp(x)) of a complex x has branch cuts); "
+                        "write tnp.log1p(tnp.exp(z)) if that is what you mean")
     return np.logaddexp(x, 0.0)
 
 
@@ -157,7 +162,7 @@ copysign = _ew(np.copysign, "copysign", lambda ans, x, y: sign(x) * copysign(1.0
 def _sinc_partial(ans, x):
     """sinc'(x) = (cos(pi x) - sinc(x)) / x, by its Maclaurin series -pi^2 x / 3 + pi^4 x^3 / 30 near 0 (so that
     the second derivative at 0 is -pi^2 / 3, not the 0 a guarded division would give)."""
-    small = less(square(x), 1e-6)  # a constant mask, by a primitive: no value is read here (jit replays rules)
+    small = less(abs(x), 1e-3)  # a constant mask, by a primitive (jit replays rules); |x|: complex x too
     safe = where(small, 1.0, x)
     series = x * (-np.pi ** 2 / 3.0 + (np.pi ** 4 / 30.0) * square(x))
     return where(small, series, (cos(np.pi * x) - ans) / safe)
