@@ -373,3 +373,13 @@ def test_astype_primitive_from_real_to_complex_has_a_clean_vjp():
         warnings.simplefilter("error", np.exceptions.ComplexWarning)
         (g,) = tinyad.vjp(lambda x: astype_p(x, dtype=np.dtype(np.complex128)), X1)[1](X1 * (1 + 1j))
     np.testing.assert_array_equal(g, X1)
+
+
+def test_zero_size_axes_give_numpys_results():
+    np.testing.assert_array_equal(tnp.einsum("ij->j", np.zeros((0, 3))), np.zeros(3))
+    np.testing.assert_array_equal(tnp.einsum("ij,jk->ik", np.zeros((2, 0)), np.zeros((0, 3))), np.zeros((2, 3)))
+    assert tnp.einsum("ii->", np.zeros((0, 0))) == 0.0
+    assert tnp.median(np.zeros((3, 0)), axis=0).shape == (0,)
+    assert tnp.quantile(np.zeros((2, 0, 3)), [0.5, 0.2], axis=0).shape == (2, 0, 3)
+    np.testing.assert_array_equal(tnp.logsumexp(np.zeros((3, 0)), axis=1), [-np.inf] * 3)  # SciPy, JAX
+    assert tnp.logsumexp(np.zeros((3, 0)), axis=1, keepdims=True).shape == (3, 1)

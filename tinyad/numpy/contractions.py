@@ -74,10 +74,11 @@ def einsum(*operands: Any, out: Any = None, dtype: Any = None, optimize: Any = F
     sizes: dict = {}
     for spec, a in zip(ins, arrays):
         for c, n in zip(spec, shape_of(a)):
-            if sizes.get(c, 1) not in (1, n) and n != 1:
+            if sizes.get(c, 1) == 1:  # first seen, or seen only as a broadcast axis (size 0 stays 0)
+                sizes[c] = n
+            elif n not in (1, sizes[c]):
                 raise ValueError(f"einsum: operands could not be broadcast together: index {c!r} has sizes "
                                  f"{sizes[c]} and {n}")
-            sizes[c] = max(sizes.get(c, 1), n)
     for i, (spec, a) in enumerate(zip(ins, arrays)):
         want = tuple(sizes[c] for c in spec)
         if shape_of(a) != want:

@@ -200,6 +200,10 @@ def cumprod(x: Any, axis: int | None = None, dtype: Any = None, out: Any = None)
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     x = as_array(x)
+    axes = normalize_axes(axis, ndim_of(x))
+    if any(shape_of(x)[a] == 0 for a in axes):  # the log of an empty sum: -inf (as SciPy and JAX)
+        return _np.full(tuple(1 if a in axes else n for a, n in enumerate(shape_of(x))) if keepdims else
+                        tuple(n for a, n in enumerate(shape_of(x)) if a not in axes), -_np.inf)
     return _logsumexp(x, axis=None if axis is None else normalize_axes(axis, ndim_of(x)), keepdims=keepdims)
 
 
@@ -251,7 +255,8 @@ def _moved_last(x: Any, axis: Any) -> tuple:
     axes = normalize_axes(axis, nd)
     rest = tuple(a for a in range(nd) if a not in axes)
     kept = tuple(1 if a in axes else n for a, n in enumerate(shape_of(x)))
-    merged = reshape(transpose(x, rest + axes), tuple(shape_of(x)[a] for a in rest) + (-1,))
+    size = int(_np.prod([shape_of(x)[a] for a in axes]))  # (not -1: an empty kept axis leaves it undetermined)
+    merged = reshape(transpose(x, rest + axes), tuple(shape_of(x)[a] for a in rest) + (size,))
     return merged, kept
 
 
