@@ -129,7 +129,8 @@ def var(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
     x = _prepare(x, dtype, out, "var")
     n = _count(x, axis, where, "var")
     if not isinstance(n, Box) and _np.any(_np.asarray(n) - ddof <= 0):  # (a count traced by jit: inf/nan, as NumPy)
-        raise ValueError(f"tinyad.numpy.var: ddof={ddof} leaves no degrees of freedom for {n} elements")
+        raise ValueError(f"tinyad.numpy.var: ddof={ddof} leaves no degrees of freedom for "
+                         f"{_np.asarray(n).astype(int).tolist()} elements")
     centre = (_sum(_masked(x, where, 0), axis=axis, keepdims=True) / n) if mean is _NOVALUE else mean
     centred = x - centre
     sq = real(centred * conj(centred)) if is_complex(centred) else centred * centred
