@@ -438,3 +438,49 @@ def test_a_traced_number_used_as_an_axis_points_to_static_argnums():
         with pytest.raises(tinyad.ConcretizationError, match="static_argnums"):
             tinyad.jit(f)(np.ones((2, 3)), 1)
         np.testing.assert_array_equal(tinyad.jit(f, static_argnums=1)(np.ones((2, 3)), 1), f(np.ones((2, 3)), 1))
+
+
+def test_dynamic_python_numbers_follow_eager_semantics():
+    # operators on Python numbers are Python's (True + True is 2, 2 ** -1 is 0.5, 0.9 ** t stays weak); tinyad.numpy
+    # functions of them give NumPy scalars (float64, which promote float32), as eagerly
+    x32, x = np.ones(3, np.float32), np.array([1.0, 2.0])
+    cases = [(lambda x, s: x * tnp.sin(s), (x32, 0.5)), (lambda x, b: x * (b + b), (x, True)),
+             (lambda x, n: x * n ** -1, (x, 2)), (lambda x, t: x * 0.9 ** t, (x32, 3)),
+             (lambda x, s: x - tnp.exp(s) * x, (x32, -1.0)), (lambda s: tnp.sin(s), (0.5,))]
+    for f, args in cases:
+        eager, jf = f(*args), tinyad.jit(f)
+        for _ in range(REPLAYS + 1):
+            out = jf(*args)
+            assert type(out) is type(eager) and np.result_type(out) == np.result_type(eager)
+            np.testing.assert_array_equal(out, eager)
+
+
+def test_signed_zero_constants_are_not_merged():
+    f = tinyad.jit(lambda x: 1.0 / (x * 0.0) + 1.0 / (x * -0.0))  # inf + -inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for _ in range(REPLAYS + 1):
+            assert np.all(np.isnan(f(np.ones(2))))
+
+
+def test_the_vjp_of_a_jitted_function_can_itself_be_differentiated():
+    f = lambda x: tnp.sin(x) * x * 2.0 + x  # noqa: E731
+    g = lambda x: tnp.sum(tnp.maximum(x[np.array([0, 2])] * 2.0, 0.1) @ np.ones((2, 2)))  # noqa: E731
+    jf, jg, x = tinyad.jit(f), tinyad.jit(g), np.array([0.3, -1.2, 2.0])
+    for _ in range(REPLAYS + 1):
+        close(tinyad.linearize(jf, x)[1](np.ones(3)), tinyad.linearize(f, x)[1](np.ones(3)))
+        close(tinyad.grad(lambda c: tnp.sum(tinyad.vjp(jg, x)[1](c)[0] ** 2))(1.5),
+              tinyad.grad(lambda c: tnp.sum(tinyad.vjp(g, x)[1](c)[0] ** 2))(1.5))
+
+
+def test_fused_maximum_minimum_and_sign_keep_numpys_signed_zeros():
+    v = np.array([-0.0, 0.0, np.nan, 1.0, -2.0, np.inf, -np.inf, 0.0, -0.0])
+    w = np.array([0.0, -0.0, 1.0, np.nan, -2.0, 1.0, -np.inf, 0.0, -0.0])
+    for f in (lambda a, b: tnp.maximum(a * 1.0, b) + 0.0 * a, lambda a, b: tnp.minimum(a * 1.0, b) * 1.0,
+              lambda a, b: tnp.sign(a * 1.0) * 1.0 + b * 0.0):
+        jf = tinyad.jit(f)
+        with np.errstate(all="ignore"):
+            eager = f(v, w)
+            for _ in range(REPLAYS + 1):
+                out = jf(v, w)
+                np.testing.assert_array_equal(out, eager)
+                np.testing.assert_array_equal(np.signbit(out), np.signbit(eager))

@@ -29,7 +29,7 @@ _F64, _BOOL = np.dtype(np.float64), np.dtype(bool)
 
 
 def _fusible(e: Eqn, avals: dict) -> bool:
-    if e.prim.scalar is None or e.kwargs or e.weak or avals.get(e.out) is None:
+    if e.prim.scalar is None or e.kwargs or avals.get(e.out) is None:
         return False
     if avals[e.out][1] not in (_F64, _BOOL):
         return False

@@ -438,15 +438,20 @@ class _Split:
 
 
 class _SplitVJP(Primitive):
-    """The tape node of a jitted call that kept its residuals: the VJP is the backward program on them."""
+    """The tape node of a jitted call that kept its residuals: the VJP is the backward program on them —
+    for plain cotangents. Cotangents that are boxes (the VJP itself differentiated: a grad of a vjp, a
+    linearize) take ``general``, which stages the backward pass under their traces."""
 
-    def __init__(self, split: _Split, residuals: list) -> None:
+    def __init__(self, split: _Split, residuals: list, general: _CallVJP) -> None:
         super().__init__(lambda *a: None, "call of a jitted function")
-        self.split, self.residuals = split, residuals
+        self.split, self.residuals, self.general = split, residuals, general
         self.diff: list = []
 
     def joint_vjp(self, g: tuple, outs: tuple, inner: tuple) -> list:
         cts = [_zeros_like(o) if c is None else c for c, o in zip(g, outs)]
+        if any(isinstance(c, Box) for c in cts):
+            self.general.diff = self.diff
+            return self.general.joint_vjp(g, outs, inner)
         return self.split.backward(self.residuals + cts)
 
 
@@ -465,7 +470,7 @@ def _split_call(jitted: Jitted, fn: Callable, inner: list, mine: list, key: Any)
         jitted._store(key, split)
     results = split.forward(inner)
     outs, residuals = results[:split.n_out], results[split.n_out:]
-    return [split.forward.head, *outs], _SplitVJP(split, residuals)
+    return [split.forward.head, *outs], _SplitVJP(split, residuals, _CallVJP(jitted, fn, mine, (key, "vjp", 1)))
 
 
 # ---- the bottom: plain values, a staged program -------------------------------------------------------------

@@ -31,8 +31,10 @@ def dead_code_elimination(p: Program) -> Program:
 
 def _key(x: Any) -> Any:
     """A hashable stand-in for an argument: by value for small immutable things, by identity otherwise."""
-    if type(x) is Ref or isinstance(x, (int, float, complex, str, bool, type(None), slice, type(Ellipsis), np.dtype)):
-        return (type(x), x) if not isinstance(x, slice) else ("slice", x.start, x.stop, x.step)
+    if isinstance(x, (float, complex, np.floating, np.complexfloating)):
+        return (type(x), repr(x))  # 0.0 and -0.0 are different constants (1/x tells them apart)
+    if type(x) is Ref or isinstance(x, (int, str, bool, type(None), slice, type(Ellipsis), np.dtype)):
+        return (type(x), x) if not isinstance(x, slice) else ("slice", _key(x.start), _key(x.stop), _key(x.step))
     if type(x) is tuple or type(x) is list:
         return (type(x), tuple(_key(e) for e in x))
     if isinstance(x, np.generic):
@@ -54,7 +56,7 @@ def common_subexpressions(p: Program) -> Program:
 
     eqns = []
     for e in p.eqns:
-        e = Eqn(e.prim, tuple(sub(a) for a in e.args), {k: sub(v) for k, v in e.kwargs.items()}, e.out, e.weak)
+        e = Eqn(e.prim, tuple(sub(a) for a in e.args), {k: sub(v) for k, v in e.kwargs.items()}, e.out)
         key = (e.prim, tuple(_key(a) for a in e.args), tuple(sorted((k, _key(v)) for k, v in e.kwargs.items())))
         if key in seen:
             rename[e.out] = seen[key]
@@ -121,7 +123,7 @@ def _renumbered(eqns: list, inputs: list, outputs: list, avals: dict) -> Program
             return type(x)(sub(e) for e in x)
         return x
 
-    body = [Eqn(e.prim, tuple(sub(a) for a in e.args), {k: sub(v) for k, v in e.kwargs.items()}, new[e.out], e.weak)
+    body = [Eqn(e.prim, tuple(sub(a) for a in e.args), {k: sub(v) for k, v in e.kwargs.items()}, new[e.out])
             for e in eqns]
     return Program(len(inputs), body, [sub(o) for o in outputs], {new[v]: a for v, a in avals.items() if v in new})
 
@@ -166,7 +168,7 @@ def to_python(p: Program, name: str = "program") -> Callable:
                 fn = names[id(e.prim)] = const(e.prim.impl)
             call = ", ".join([src(a) for a in e.args] + [f"{k}={src(v)}" for k, v in e.kwargs.items()])
             target = "".join(f"v{o}, " for o in e.out) if type(e.out) is tuple else f"v{e.out}"
-            lines.append(f"    {target} = {fn}({call}){'.item()' if e.weak else ''}")
+            lines.append(f"    {target} = {fn}({call})")
         dead = sorted(v for v in set(eqn_inputs(e)) if last_use.get(v) == i and v not in outputs)
         if dead:
             lines.append("    del " + ", ".join(f"v{v}" for v in dead))

@@ -13,13 +13,14 @@ branch into a program replayed on other values, so it raises :class:`Concretizat
 from __future__ import annotations
 
 import itertools
+import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
 from .box import ArrayBox
-from .primitive import STAGING, Primitive
+from .primitive import REGISTRY, STAGING, Primitive
 from .trace import Box, Trace, _ids
 
 _PY_NUMBERS = (int, float, complex, bool)
@@ -48,7 +49,6 @@ class Eqn:
     args: tuple
     kwargs: dict
     out: int
-    weak: bool = False  # a Python number computed from Python numbers: stays one (NumPy promotes it weakly)
 
 
 @dataclass
@@ -79,7 +79,7 @@ def eqn_inputs(e: Eqn) -> list[int]:
 class StagingTrace(Trace):
     """The bottom of every differentiation while a function is staged (id 0: every real trace outranks it)."""
 
-    __slots__ = ("eqns", "counter", "avals")
+    __slots__ = ("eqns", "counter", "avals", "python_operator")
     mode = "jit"
 
     def __init__(self) -> None:  # no id from the counter: 0 is below every real trace
@@ -88,6 +88,7 @@ class StagingTrace(Trace):
         self.eqns: list = []
         self.counter = itertools.count()
         self.avals: dict = {}  # var -> (shape, dtype)
+        self.python_operator = False  # set by a staged value's +, *, ... for the one primitive it applies
 
     def refuse(self, what: str) -> None:
         """Raise for ``what`` (a NumPy function tinyad.numpy cannot trace) applied to a staged value."""
@@ -99,18 +100,40 @@ class StagingTrace(Trace):
         return x
 
     def process(self, prim: Primitive, args: tuple | list, kwargs: dict) -> "Staged":
-        _check_static_shape(prim, args, kwargs)
+        python_operator, self.python_operator = self.python_operator, False
+        if python_operator and prim.name in PYTHON_OPERATORS and not kwargs and all(
+                type(a) in _PY_NUMBERS or (isinstance(a, Staged) and type(a.value) in _PY_NUMBERS) for a in args):
+            # an operator on Python numbers (a dynamic Python argument): Python's arithmetic, as eagerly — the
+            # result stays a Python number (weak in NumPy's promotion: 0.9 ** t keeps float32 float32), True +
+            # True is 2, 2 ** -1 is 0.5, in the trace and in every replay
+            prim = PYTHON_OPERATORS[prim.name]
+        else:
+            _check_static_shape(prim, args, kwargs)
         concrete_args = [_concrete(a, self) for a in args]
         concrete_kwargs = {k: _concrete(v, self) for k, v in kwargs.items()}
-        ans = prim.apply_plain(concrete_args, concrete_kwargs)
-        # Python numbers are weakly typed in NumPy's promotion (0.9 ** t keeps a float32 array float32); a
-        # result computed only from Python numbers stays a Python number, in the trace and in every replay.
-        weak = np.ndim(ans) == 0 and all(type(a) in _PY_NUMBERS or (isinstance(a, Staged) and
-                                                                    type(a.value) in _PY_NUMBERS) for a in args)
-        out = self.new(ans.item() if weak else ans)
-        self.eqns.append(Eqn(prim, tuple(_refs(a) for a in args), {k: _refs(v) for k, v in kwargs.items()}, out.var,
-                             weak))
+        out = self.new(prim.apply_plain(concrete_args, concrete_kwargs))
+        self.eqns.append(Eqn(prim, tuple(_refs(a) for a in args), {k: _refs(v) for k, v in kwargs.items()}, out.var))
         return out
+
+
+PYTHON_OPERATORS = {name: Primitive(fn, f"python_{name}") for name, fn in (
+    ("add", operator.add), ("subtract", operator.sub), ("multiply", operator.mul), ("divide", operator.truediv),
+    ("power", operator.pow), ("mod", operator.mod), ("floor_divide", operator.floordiv),
+    ("negative", operator.neg), ("abs", abs))}
+
+
+def _python_operator(name: str, reflected: bool = False, unary: bool = False) -> Callable:
+    """A staged value's operator: marks the primitive it applies as Python arithmetic (see ``process``)."""
+
+    def op(self: "Staged", other: Any = None) -> Any:
+        self._trace.python_operator = True
+        try:
+            return REGISTRY[name](self) if unary else REGISTRY[name](other, self) if reflected else \
+                REGISTRY[name](self, other)
+        finally:
+            self._trace.python_operator = False
+
+    return op
 
 
 _VALUE_SHAPED = {"nonzero": "tnp.nonzero (and tnp.where with one argument)", "unique": "tnp.unique"}
@@ -190,6 +213,15 @@ class Staged(ArrayBox):
     @property
     def dtype(self) -> np.dtype:
         return self.value.dtype if hasattr(self.value, "dtype") else np.result_type(self.value)
+
+    __add__, __radd__ = _python_operator("add"), _python_operator("add", True)
+    __sub__, __rsub__ = _python_operator("subtract"), _python_operator("subtract", True)
+    __mul__, __rmul__ = _python_operator("multiply"), _python_operator("multiply", True)
+    __truediv__, __rtruediv__ = _python_operator("divide"), _python_operator("divide", True)
+    __pow__, __rpow__ = _python_operator("power"), _python_operator("power", True)
+    __mod__, __rmod__ = _python_operator("mod"), _python_operator("mod", True)
+    __floordiv__, __rfloordiv__ = _python_operator("floor_divide"), _python_operator("floor_divide", True)
+    __neg__, __abs__ = _python_operator("negative", unary=True), _python_operator("abs", unary=True)
 
     def __bool__(self) -> bool:
         raise _concretization_error("bool() (an if/while/and/or on an array)")

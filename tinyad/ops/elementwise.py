@@ -78,9 +78,9 @@ def _pick(a, b):
 
 
 maximum = _ew(np.maximum, "maximum", lambda ans, x, y: _pick(x, y), lambda ans, x, y: _pick(y, x),
-              scalar="({0} if {0} >= {1} or {0} != {0} else {1})")  # NaN propagates, as in NumPy
+              scalar="({0} if {0} > {1} or {0} != {0} else {1})")  # NaN propagates, ties give y: NumPy's
 minimum = _ew(np.minimum, "minimum", lambda ans, x, y: _pick(y, x), lambda ans, x, y: _pick(x, y),
-              scalar="({0} if {0} <= {1} or {0} != {0} else {1})")
+              scalar="({0} if {0} < {1} or {0} != {0} else {1})")
 
 # where(cond, x, y): cond is a constant (tinyad.numpy.where strips it); x and y are selected elementwise.
 where = _ew(

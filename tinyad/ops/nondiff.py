@@ -22,7 +22,7 @@ less = _nd(np.less, "less", "({0} < {1})")
 less_equal = _nd(np.less_equal, "less_equal", "({0} <= {1})")
 greater = _nd(np.greater, "greater", "({0} > {1})")
 greater_equal = _nd(np.greater_equal, "greater_equal", "({0} >= {1})")
-sign = _nd(np.sign, "sign", "np.sign({0})")
+sign = _nd(np.sign, "sign", "(1.0 if {0} > 0 else (-1.0 if {0} < 0 else {0} + 0.0))")  # sign(-0.0) = 0.0: NumPy's
 floor = _nd(np.floor, "floor", "np.floor({0})")
 ceil = _nd(np.ceil, "ceil", "np.ceil({0})")
 round = _nd(np.round, "round")  # noqa: A001 - the NumPy name
