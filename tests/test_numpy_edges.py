@@ -383,3 +383,30 @@ def test_zero_size_axes_give_numpys_results():
     assert tnp.quantile(np.zeros((2, 0, 3)), [0.5, 0.2], axis=0).shape == (2, 0, 3)
     np.testing.assert_array_equal(tnp.logsumexp(np.zeros((3, 0)), axis=1), [-np.inf] * 3)  # SciPy, JAX
     assert tnp.logsumexp(np.zeros((3, 0)), axis=1, keepdims=True).shape == (3, 1)
+
+
+def test_special_values_in_reductions_give_numpys_values():
+    for a in ([1.0, np.inf, 2.0], [-np.inf, 5.0], [-np.inf, -np.inf], [np.inf, np.inf, 0.0], [3.0, 1.0, 2.0, 5.0]):
+        assert tnp.median(np.array(a)) == np.median(np.array(a))
+    assert np.isnan(tnp.nanmax(np.array([np.nan, np.nan])))  # all NaN: NaN, not the identity
+    np.testing.assert_array_equal(tnp.nanmin(np.array([[np.nan], [1.0]]), axis=1), [np.nan, 1.0])
+    np.testing.assert_array_equal(tinyad.grad(tnp.nanmax)(np.array([1.0, np.nan, 3.0])), [0.0, 0.0, 1.0])
+
+
+def test_dtypes_of_counts_and_quantiles():
+    x32 = np.arange(5, dtype=np.float32)
+    assert tnp.median(x32).dtype == np.float32 and tnp.quantile(x32, [0.3, 0.7]).dtype == np.float32
+    xc, m = np.array([1 + 2j, 3 - 1j]), np.array([True, True])
+    assert tnp.var(xc, where=m) == np.var(xc, where=m) and np.result_type(tnp.var(xc, where=m)) == np.float64
+    np.testing.assert_allclose(tinyad.grad(lambda z: tnp.var(z, where=m))(xc), [-1 - 1.5j, 1 + 1.5j])  # JAX
+    np.testing.assert_array_equal(tnp.column_stack([1.0, 2.0]), np.column_stack([1.0, 2.0]))
+
+
+def test_logsumexp_log_softmax_and_logaddexp_stay_accurate_at_extremes():
+    x = np.array([1e4, 1e4 + 1], np.float32)  # JAX's values (max subtracted first)
+    np.testing.assert_allclose(tinyad.grad(tnp.logsumexp)(x), [0.26894143, 0.7310586], rtol=1e-6)
+    np.testing.assert_allclose(tnp.log_softmax(x), [-1.3132616, -0.31326163], rtol=1e-6)
+    np.testing.assert_allclose(tinyad.grad(tnp.logsumexp)(np.array([1e16, 1e16])), [0.5, 0.5])
+    assert tinyad.grad(tnp.logaddexp, argnums=(0, 1))(np.inf, 0.0) == (1.0, 0.0)
+    _, t = tinyad.jvp(lambda c: np.array([-1.5]) ** c, (np.array([0.3 + 0.7j]),), (np.array([1 + 0j]),))
+    np.testing.assert_allclose(t, [-0.35320387 + 0.18068238j], rtol=1e-7)  # JAX

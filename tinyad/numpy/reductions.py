@@ -14,7 +14,8 @@ from ..core.vspace import sum as _sum
 from ..ops.contractions import matmul
 from ..ops.elementwise import conj, maximum, minimum, negative, real, sqrt
 from ..ops.elementwise import where as _where
-from ..ops.nondiff import argsort, isnan, logical_and, logical_not
+from ..ops.nondiff import any as any_
+from ..ops.nondiff import argsort, isinf, isnan, logical_and, logical_not, logical_or
 from ..ops.nondiff import count_nonzero as _count_nonzero
 from ..ops.structural import cumsum_p
 from ..ops.structural import log_softmax as _log_softmax
@@ -91,10 +92,10 @@ def _count(x: Any, axis: Any, where: Any, what: str) -> Any:
     shp = shape_of(x)
     if where is not _NOVALUE and isinstance(strip(where), Box):  # a mask traced by tinyad.jit: counted in the
         mask = broadcast_to(astype(strip(where), bool), shp)      # program (none selected gives nan, as NumPy)
-        return _sum(astype(mask, _np.result_type(innermost(x).dtype, _np.float16)), axis=axis, keepdims=True)
+        return _sum(astype(mask, _count_dtype(x)), axis=axis, keepdims=True)
     if where is not _NOVALUE:
         mask = _np.broadcast_to(_np.asarray(strip(where), dtype=bool), shp)
-        n = _np.sum(mask, axis=axis, keepdims=True).astype(_np.result_type(innermost(x), _np.float16))
+        n = _np.sum(mask, axis=axis, keepdims=True).astype(_count_dtype(x))
         if not _np.all(n):
             raise ValueError(f"tinyad.numpy.{what}: a where= mask selects no elements of some reductions, whose value "
                              "is then undefined (NumPy returns nan with a warning)")
@@ -104,6 +105,12 @@ def _count(x: Any, axis: Any, where: Any, what: str) -> Any:
         raise ValueError(f"tinyad.numpy.{what}: the reduction over axis={axis!r} of an array of shape {shp} "
                          "combines no elements, so its value is undefined (NumPy returns nan with a warning)")
     return float(n)
+
+
+def _count_dtype(x: Any) -> _np.dtype:
+    """A count's dtype: x's real floating type (float32 stays float32; a complex x's counts are real)."""
+    dt = _np.result_type(innermost(x).dtype, _np.float16)
+    return _np.empty(0, dt).real.dtype
 
 
 def _per_output(n: Any, x: Any, axis: Any, keepdims: bool) -> Any:
@@ -282,10 +289,14 @@ def quantile(x: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     pos = q * (n - 1)
     lo = _np.floor(pos).astype(int)
     hi = _np.minimum(lo + 1, n - 1)
-    frac = pos - lo
+    frac = (pos - lo).ravel().astype(_np.result_type(innermost(x).dtype, _np.float16))  # float32 stays float32
     below, above = take(ordered, lo.ravel(), -1), take(ordered, hi.ravel(), -1)
-    frac = frac.ravel()
-    result = below + (above - below) * frac  # (..., len(q)): NumPy's linear interpolation
+    # NumPy's linear interpolation (..., len(q)); at an exact position the value itself, and between infinite
+    # values a weighted mean (below + (above - below) frac would give inf - inf)
+    with _np.errstate(invalid="ignore"):  # the branches not taken may hold inf - inf
+        weighted = below * (1.0 - frac) + above * frac
+        infinite = logical_or(isinf(below), isinf(above))
+        result = _where(frac == 0, below, _where(infinite, weighted, below + (above - below) * frac))
     result = moveaxis(result, -1, 0)
     shape = q.shape + (kept if keepdims else tuple(n_ for a, n_ in enumerate(shape_of(x))
                                                    if a not in normalize_axes(axis, ndim_of(x))))
@@ -322,12 +333,22 @@ def nanprod(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdi
 
 def nanmax(x: Any, axis: Any = None, out: Any = None, keepdims: Any = _NOVALUE, initial: Any = _NOVALUE,
            where: Any = _NOVALUE) -> Any:
-    return max(_nan_masked(x, -_np.inf), axis, out, keepdims, initial, where)
+    return _all_nan_is_nan(x, axis, keepdims, initial,
+                           max(_nan_masked(x, -_np.inf), axis, out, keepdims, initial, where))
 
 
 def nanmin(x: Any, axis: Any = None, out: Any = None, keepdims: Any = _NOVALUE, initial: Any = _NOVALUE,
            where: Any = _NOVALUE) -> Any:
-    return min(_nan_masked(x, _np.inf), axis, out, keepdims, initial, where)
+    return _all_nan_is_nan(x, axis, keepdims, initial,
+                           min(_nan_masked(x, _np.inf), axis, out, keepdims, initial, where))
+
+
+def _all_nan_is_nan(x: Any, axis: Any, keepdims: Any, initial: Any, result: Any) -> Any:
+    """A slice that is all NaN reduces to NaN (as NumPy), not to the identity the NaNs were replaced by."""
+    if initial is not _NOVALUE:
+        return result
+    none_present = logical_not(any_(logical_not(isnan(as_array(x))), axis=axis, keepdims=_kd(keepdims)))
+    return _where(none_present, _np.nan, result)
 
 
 def _present(x: Any, where: Any) -> Any:

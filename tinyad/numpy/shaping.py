@@ -533,7 +533,7 @@ def fliplr(x: Any) -> Any:
 def column_stack(xs: Sequence[Any]) -> Any:
     """1-d arrays as columns, 2-d arrays as they are, side by side."""
     cols = [as_array(x) for x in xs]
-    cols = [_reshape(c, shape_of(c) + (1,)) if ndim_of(c) < 2 else c for c in cols]
+    cols = [_reshape(c, (max(1, int(_np.prod(shape_of(c)))), 1)) if ndim_of(c) < 2 else c for c in cols]  # 0-d: 1
     return concatenate(cols, axis=1)
 
 

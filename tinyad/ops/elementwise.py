@@ -47,8 +47,16 @@ def _dpower_dx(ans, x, y):
     return y * x ** (y - 1)
 
 
-# d/dy x**y = log(x) x**y; at x = 0 the factor x**y is 0 (y > 0), so log is evaluated at 1 there.
-power = _ew(np.power, "power", _dpower_dx, lambda ans, x, y: log(where(equal(x, 0), 1.0, x)) * ans)
+def _dpower_dy(ans, x, y):
+    """log(x) x**y; at x = 0 the factor x**y is 0 (y > 0), so log is evaluated at 1 there. A real x with a
+    complex result (a negative base, a complex exponent) takes its complex logarithm."""
+    safe = where(equal(x, 0), 1.0, x)
+    if is_complex(ans) and not is_complex(x):
+        safe = safe + 0j
+    return log(safe) * ans
+
+
+power = _ew(np.power, "power", _dpower_dx, _dpower_dy)
 
 # ---- transcendental ---------------------------------------------------------------------------------
 exp = _ew(np.exp, "exp", lambda ans, x: ans)
@@ -111,7 +119,7 @@ hypot = _ew(np.hypot, "hypot", lambda ans, x, y: x / ans, lambda ans, x, y: y / 
 fmod = _ew(np.fmod, "fmod", lambda ans, x, y: 1.0, lambda ans, x, y: negative(trunc(x / y)))
 # mod(x, y) = x - y floor(x / y) (NumPy's sign convention: the result takes y's sign), as in JAX
 mod = _ew(np.mod, "mod", lambda ans, x, y: 1.0, lambda ans, x, y: negative(floor(x / y)))
-float_power = _ew(np.float_power, "float_power", _dpower_dx, lambda ans, x, y: log(where(equal(x, 0), 1.0, x)) * ans)
+float_power = _ew(np.float_power, "float_power", _dpower_dx, _dpower_dy)
 arccosh = _ew(np.arccosh, "arccosh", lambda ans, x: 1.0 / sqrt(square(x) - 1.0))
 arctanh = _ew(np.arctanh, "arctanh", lambda ans, x: 1.0 / (1.0 - square(x)))
 
@@ -139,8 +147,10 @@ def _relu(x):
 sigmoid = _ew(_sigmoid, "sigmoid", lambda ans, x: ans * (1.0 - ans))
 softplus = _ew(_softplus, "softplus", lambda ans, x: sigmoid(x))
 relu = _ew(_relu, "relu", lambda ans, x: as_float(greater(x, 0)))  # 0 at 0, as JAX's relu
-logaddexp = _ew(np.logaddexp, "logaddexp", lambda ans, x, y: exp(x - ans), lambda ans, x, y: exp(y - ans))
-logaddexp2 = _ew(np.logaddexp2, "logaddexp2", lambda ans, x, y: exp2(x - ans), lambda ans, x, y: exp2(y - ans))
+# d/dx log(e^x + e^y) = sigmoid(x - y): 1 and 0 at x = inf > y (exp(x - ans) would give exp(inf - inf) = NaN)
+logaddexp = _ew(np.logaddexp, "logaddexp", lambda ans, x, y: sigmoid(x - y), lambda ans, x, y: sigmoid(y - x))
+logaddexp2 = _ew(np.logaddexp2, "logaddexp2", lambda ans, x, y: sigmoid((x - y) * np.log(2.0)),
+                 lambda ans, x, y: sigmoid((y - x) * np.log(2.0)))
 
 # ---- the error function (numba kernels: NumPy has none) ------------------------------------------------
 _TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)

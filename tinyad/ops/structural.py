@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.primitive import builtin, ndim_of
+from ..core.trace import strip
 from ..core.vspace import (  # noqa: F401 - re-exported: the structural primitives the engine defines
     astype_p,
     broadcast_to,
@@ -25,8 +26,8 @@ from ..core.vspace import (  # noqa: F401 - re-exported: the structural primitiv
     transpose,
     unbroadcast,
 )
-from .elementwise import exp, subtract
-from .nondiff import as_float, equal
+from .elementwise import subtract, where
+from .nondiff import as_float, equal, isfinite
 
 
 # ---- max and logsumexp: derivatives are weighted sums over the reduced axes --------------------------------
@@ -68,7 +69,9 @@ def logsumexp_value(x, axis=None, keepdims=False):
 
 
 def _softmax_of(ans, x, axis, keepdims):
-    return exp(subtract(x, expand(ans, x, axis, keepdims)))
+    """d logsumexp / dx: the softmax, computed shifted by the maximum (exp(x - ans) would lose the digits
+    that rounding ans dropped: large logits, float32)."""
+    return softmax_p(x, axis=normalize_axes(axis, ndim_of(x)))
 
 
 logsumexp = builtin(logsumexp_value, "logsumexp")
@@ -79,7 +82,11 @@ logsumexp.defvjp(lambda g, ans, x, axis=None, keepdims=False:
 
 
 def log_softmax(x, axis=-1):
-    return subtract(x, logsumexp(x, axis=axis, keepdims=True))
+    """(x - m) - logsumexp(x - m) with m the maximum, a constant (the result does not depend on it): x -
+    logsumexp(x) would keep only the digits of x that survive rounding logsumexp(x)."""
+    m = max(strip(x), axis=axis, keepdims=True)
+    shifted = subtract(x, where(isfinite(m), m, 0.0))
+    return subtract(shifted, logsumexp(shifted, axis=axis, keepdims=True))
 
 
 def _softmax(x, *, axis):
