@@ -126,7 +126,8 @@ def _python_operator(name: str, reflected: bool = False, unary: bool = False) ->
     """A staged value's operator: marks the primitive it applies as Python arithmetic (see ``process``)."""
 
     def op(self: "Staged", other: Any = None) -> Any:
-        self._trace.python_operator = True
+        # (with a box of an enclosing trace the operator is that box's, as eagerly: not Python arithmetic)
+        self._trace.python_operator = not isinstance(other, Box) or isinstance(other, Staged)
         try:
             return REGISTRY[name](self) if unary else REGISTRY[name](other, self) if reflected else \
                 REGISTRY[name](self, other)
