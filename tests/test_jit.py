@@ -484,3 +484,24 @@ def test_fused_maximum_minimum_and_sign_keep_numpys_signed_zeros():
                 out = jf(v, w)
                 np.testing.assert_array_equal(out, eager)
                 np.testing.assert_array_equal(np.signbit(out), np.signbit(eager))
+
+
+@tinyad.jit
+def _doubled(x):
+    return x * 2.0
+
+
+def _plus_one(x, n=1):
+    return x + float(n)
+
+
+def test_jitted_functions_pickle_as_the_functions_they_compile():
+    import pickle
+
+    assert pickle.loads(pickle.dumps(_doubled)) is _doubled  # a module's global: by name
+    jf = tinyad.jit(_plus_one, static_argnums=1)
+    for _ in range(REPLAYS):
+        jf(np.ones(2), 2)
+    again = pickle.loads(pickle.dumps(jf))  # compiled programs are not sent: rebuilt where it is unpickled
+    assert again is not jf and again.static_argnames == ("n",) and again.traces == 0
+    np.testing.assert_array_equal(again(np.ones(2), 2), [3.0, 3.0])

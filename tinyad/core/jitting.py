@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 import threading
 import warnings
 from collections import OrderedDict
@@ -88,6 +89,19 @@ class Jitted:
         self.__name__ = f"jit({name_of(fn)})"
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__wrapped__ = fn
+        self.__module__ = getattr(fn, "__module__", None)
+        self.__qualname__ = getattr(fn, "__qualname__", None)
+        self._options = (static_argnums, static_argnames, cache_size, fallback)
+
+    def __reduce__(self) -> Any:
+        """Pickled as the function it compiles (its programs are rebuilt where it is unpickled, e.g. in a
+        worker process): by name when it is a module's global (``@tinyad.jit def step``), else as
+        ``jit(fn, ...)``."""
+        module = sys.modules.get(self.__module__ or "")
+        if self.__qualname__ and module is not None and _lookup(module, self.__qualname__) is self:
+            return self.__qualname__
+        nums, names, cache_size, fallback = self._options
+        return _rebuild, (self.fn, nums, names, cache_size, fallback)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not _ENABLED or STAGING.trace is not None:  # called while another jitted function is traced: inline
@@ -186,6 +200,17 @@ class Jitted:
                           f"{self.cache_size} kept): an argument that changes every call is probably static "
                           "(a Python object, or a number in static_argnums) where it should be an array.",
                           RuntimeWarning, stacklevel=4)
+
+
+def _lookup(module: Any, qualname: str) -> Any:
+    obj = module
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def _rebuild(fn: Callable, nums: tuple, names: tuple, cache_size: int, fallback: bool) -> "Jitted":
+    return Jitted(fn, nums, names, cache_size, fallback)
 
 
 def jit(fn: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
