@@ -57,6 +57,20 @@ def _stand_ins(x: Any) -> Any:
     return x
 
 
+# Python's arithmetic operators and the primitives they apply (// is floor_divide: a constant, as in JAX)
+ARITHMETIC = (("add", "__add__", "__radd__"), ("subtract", "__sub__", "__rsub__"),
+              ("multiply", "__mul__", "__rmul__"), ("divide", "__truediv__", "__rtruediv__"),
+              ("power", "__pow__", "__rpow__"), ("mod", "__mod__", "__rmod__"),
+              ("floor_divide", "__floordiv__", "__rfloordiv__"))
+
+
+def set_operators(cls: type, make: Callable) -> None:
+    """Give ``cls`` the operators of :data:`ARITHMETIC`, each ``make(primitive name, reflected)``."""
+    for name, op, rop in ARITHMETIC:
+        setattr(cls, op, make(name, False))
+        setattr(cls, rop, make(name, True))
+
+
 def _binary(name: str, reflected: bool = False) -> Callable:
     if reflected:
         return lambda self, other: REGISTRY[name](other, self)
@@ -106,15 +120,8 @@ class ArrayBox(Box):
         for i in range(len(self)):
             yield self[i]
 
-    # ---- arithmetic -----------------------------------------------------------------------------
-    __add__, __radd__ = _binary("add"), _binary("add", True)
-    __sub__, __rsub__ = _binary("subtract"), _binary("subtract", True)
-    __mul__, __rmul__ = _binary("multiply"), _binary("multiply", True)
-    __truediv__, __rtruediv__ = _binary("divide"), _binary("divide", True)
-    __pow__, __rpow__ = _binary("power"), _binary("power", True)
+    # ---- arithmetic (the operators of ARITHMETIC, set below the class) ----------------------------------
     __matmul__, __rmatmul__ = _binary("matmul"), _binary("matmul", True)
-    __mod__, __rmod__ = _binary("mod"), _binary("mod", True)
-    __floordiv__, __rfloordiv__ = _binary("floor_divide"), _binary("floor_divide", True)  # a constant, as in JAX
     __neg__, __abs__ = _unary("negative"), _unary("abs")
 
     def __divmod__(self, other):
@@ -273,3 +280,6 @@ class ArrayBox(Box):
             return fn(*args, **kwargs)
         finally:
             _ROUTING.discard(fn)
+
+
+set_operators(ArrayBox, _binary)

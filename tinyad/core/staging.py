@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .box import ArrayBox
+from .box import ArrayBox, set_operators
 from .primitive import REGISTRY, STAGING, Primitive
 from .trace import Box, Trace, _ids
 
@@ -215,13 +215,6 @@ class Staged(ArrayBox):
     def dtype(self) -> np.dtype:
         return self.value.dtype if hasattr(self.value, "dtype") else np.result_type(self.value)
 
-    __add__, __radd__ = _python_operator("add"), _python_operator("add", True)
-    __sub__, __rsub__ = _python_operator("subtract"), _python_operator("subtract", True)
-    __mul__, __rmul__ = _python_operator("multiply"), _python_operator("multiply", True)
-    __truediv__, __rtruediv__ = _python_operator("divide"), _python_operator("divide", True)
-    __pow__, __rpow__ = _python_operator("power"), _python_operator("power", True)
-    __mod__, __rmod__ = _python_operator("mod"), _python_operator("mod", True)
-    __floordiv__, __rfloordiv__ = _python_operator("floor_divide"), _python_operator("floor_divide", True)
     __neg__, __abs__ = _python_operator("negative", unary=True), _python_operator("abs", unary=True)
 
     def __bool__(self) -> bool:
@@ -237,6 +230,9 @@ class Staged(ArrayBox):
 
     def __repr__(self) -> str:
         return f"Staged({self.dtype}{list(self.shape)}, v{self.var})"
+
+
+set_operators(Staged, _python_operator)  # +, *, ... on a staged value: Python's arithmetic on Python numbers
 
 
 def captured_error(box: Box, prim: Primitive) -> CapturedBoxError:
