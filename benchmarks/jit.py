@@ -15,13 +15,11 @@ process's history) and single-threaded BLAS / XLA, and says so.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -81,15 +79,6 @@ def compare(fns: dict, n: int = 1, reps: int = 5) -> dict:
                 f()
             times[name].append((time.perf_counter() - t) / n)
     return {name: min(ts) for name, ts in times.items()}
-
-
-def peak(f) -> int:
-    gc.collect()
-    tracemalloc.start()
-    f()
-    p = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return p
 
 
 # ---- hand NumPy ------------------------------------------------------------------------------------
@@ -172,8 +161,8 @@ def reverse_hypergradient(d, p0, T, j) -> None:
     t = compare(fns, reps=3)
     t_jit = t["jit"]
     t_hand = t["hand"] / T
-    m_hi = peak(lambda: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, 100, w.jit_step), H0, mode="reverse"))
-    m_lo = peak(lambda: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, 10, w.jit_step), H0, mode="reverse"))
+    m_hi = w.peak_memory(lambda: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, 100, w.jit_step), H0, mode="reverse"))
+    m_lo = w.peak_memory(lambda: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, 10, w.jit_step), H0, mode="reverse"))
     per_step = (m_hi - m_lo) / 90
     report("tinyad jit, reverse through the run", f"{t_jit / (T * t_hand):.2f}x")
     report("tinyad memory per inner step (T=100 vs T=10)", f"{per_step / 1e3:.0f} KB", target(per_step / 1e3, 800))
@@ -287,7 +276,7 @@ def first_call(T: int) -> None:
 
 def memory_flat(d, p0, T_hi: int) -> None:
     print("\nhybrid memory: peak of the forward hypergradient at T=10 and at a long run")
-    pk = {T: peak(lambda T=T: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, T, w.jit_step), H0))
+    pk = {T: w.peak_memory(lambda T=T: hyper.hypergrad(lambda h: w.tinyad_run(h, d, p0, T, w.jit_step), H0))
           for T in (10, T_hi)}
     report(f"peak T={T_hi} / peak T=10", f"{pk[T_hi] / pk[10]:.2f}  ({pk[10] / 2**20:.1f} MiB, "
            f"{pk[T_hi] / 2**20:.1f} MiB)", target(pk[T_hi] / pk[10], 1.1))

@@ -12,13 +12,11 @@ reference's). Absolute times on a shared 2-core machine are noise; the ratios ar
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -158,15 +156,6 @@ def bench_reversible() -> None:
 
 
 # ---- whole hypergradient ----------------------------------------------------------------------------
-def peak_memory(f) -> int:
-    gc.collect()
-    tracemalloc.start()
-    f()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak
-
-
 def bench_hypergradient(Ts, t_np: float) -> None:
     print("\nwhole hypergradient d(val loss after T steps)/d(lr, momentum, wd)")
     d, p0 = w.setup()
@@ -176,11 +165,11 @@ def bench_hypergradient(Ts, t_np: float) -> None:
         t0 = time.perf_counter()
         hyper.hypergrad(run, H0)
         t_f = time.perf_counter() - t0
-        m_f = peak_memory(lambda: hyper.hypergrad(run, H0))
+        m_f = w.peak_memory(lambda: hyper.hypergrad(run, H0))
         t0 = time.perf_counter()
         hyper.hypergrad(run, H0, mode="reverse")
         t_r = time.perf_counter() - t0
-        m_r = peak_memory(lambda: hyper.hypergrad(run, H0, mode="reverse"))
+        m_r = w.peak_memory(lambda: hyper.hypergrad(run, H0, mode="reverse"))
         mem[T] = (m_f, m_r)
         report("hypergradient", f"T={T:>5}: forward {t_f:7.3f} s ({t_f / (T * t_np):5.1f}x T hand plain steps), "
                f"peak {m_f / 2**20:7.2f} MiB | reverse {t_r:7.3f} s, peak {m_r / 2**20:8.2f} MiB")

@@ -7,6 +7,9 @@ theta += lr*v. The hand-written forward-mode step carries k = 3 tangents d/d(lr,
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
+
 import numpy as np
 
 import tinyad
@@ -202,3 +205,13 @@ def hand_chain(x):
         t = np.tanh(acts[2 * i + 1])
         g = g * (1.0 - t * t) * 0.9 * np.cos(acts[2 * i])
     return value, g
+
+
+def peak_memory(f) -> int:
+    """The peak of Python-tracked memory (bytes) while ``f()`` runs, after a collection."""
+    gc.collect()
+    tracemalloc.start()
+    f()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak

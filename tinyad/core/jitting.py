@@ -74,7 +74,7 @@ class Jitted:
         # signatures still compile, so one untraceable call does not slow every later caller of a shared jit
         self.fallback = fallback
         self.eager_signatures: set = set()
-        self.static_argnums, self.static_argnames = _static_params(fn, tuple(static_argnums), tuple(static_argnames))
+        self.static_argnames = _static_names(fn, tuple(static_argnums), tuple(static_argnames))
         self._signature = inspect.signature(fn) if self.static_argnames else None
         params = list(self._signature.parameters.values()) if self._signature else []
         # the parameters' names when all are plain positional ones: a call giving each by position is split
@@ -91,7 +91,6 @@ class Jitted:
         self.__wrapped__ = fn
         self.__module__ = getattr(fn, "__module__", None)
         self.__qualname__ = getattr(fn, "__qualname__", None)
-        self._options = (static_argnums, static_argnames, cache_size, fallback)
 
     def __reduce__(self) -> Any:
         """Pickled as the function it compiles (its programs are rebuilt where it is unpickled, e.g. in a
@@ -100,8 +99,7 @@ class Jitted:
         module = sys.modules.get(self.__module__ or "")
         if self.__qualname__ and module is not None and _lookup(module, self.__qualname__) is self:
             return self.__qualname__
-        nums, names, cache_size, fallback = self._options
-        return _rebuild, (self.fn, nums, names, cache_size, fallback)
+        return _rebuild, (self.fn, self.static_argnames, self.cache_size, self.fallback)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not _ENABLED or STAGING.trace is not None:  # called while another jitted function is traced: inline
@@ -209,8 +207,8 @@ def _lookup(module: Any, qualname: str) -> Any:
     return obj
 
 
-def _rebuild(fn: Callable, nums: tuple, names: tuple, cache_size: int, fallback: bool) -> "Jitted":
-    return Jitted(fn, nums, names, cache_size, fallback)
+def _rebuild(fn: Callable, names: tuple, cache_size: int, fallback: bool) -> "Jitted":
+    return Jitted(fn, (), names, cache_size, fallback)
 
 
 def jit(fn: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
@@ -234,12 +232,12 @@ def jit(fn: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
     return Jitted(fn, nums, names, cache_size, fallback)
 
 
-def _static_params(fn: Callable, nums: tuple, names: tuple) -> tuple[tuple, tuple]:
-    """Static arguments as parameter names (and positions): an argument is static however it is passed, by
+def _static_names(fn: Callable, nums: tuple, names: tuple) -> tuple:
+    """Static arguments (numbers and names) as parameter names: an argument is static however it is passed, by
     position or by keyword, and a static parameter left out takes its default. Negative numbers count from
     the last positional parameter, as in JAX."""
     if not nums and not names:
-        return (), ()
+        return ()
     who = f"jit({name_of(fn)})"
     try:
         params = list(inspect.signature(fn).parameters.values())
@@ -259,9 +257,7 @@ def _static_params(fn: Callable, nums: tuple, names: tuple) -> tuple[tuple, tupl
         if n not in by_name:
             raise ValueError(f"{who}: static_argnames names {n!r}, which is not a parameter of {name_of(fn)} "
                              f"that can be passed by name: {list(by_name)}")
-    names = tuple(dict.fromkeys(out))
-    nums = tuple(i for i, p in enumerate(positional) if p.name in names)
-    return nums, names
+    return tuple(dict.fromkeys(out))
 
 
 # ---- signatures -----------------------------------------------------------------------------------------

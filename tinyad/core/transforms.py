@@ -159,22 +159,9 @@ def _jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool, batc
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples or lists "
                         "(e.g. jvp(f, (x,), (v,)))")
-    p_leaves, p_def = flatten(tuple(primals))
-    t_leaves, t_def = flatten(tuple(tangents))
-    if p_def != t_def:
-        raise ValueError(f"jvp: the tangents' structure differs from the primals': {mismatch(p_def, t_def)} "
-                         f"(primals {p_def}, tangents {t_def})")
-    k = None
-    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+    p_leaves, p_def, t_leaves, k = _tangents_of(primals, tangents, batched, "jvp: ")
+    for i, p in enumerate(p_leaves):
         check_differentiable(p, f"primal {i} of jvp({name_of(f)})", allow_complex=True)
-        ps, ts = shape_of(p), shape_of(t)
-        if batched:
-            if len(ts) != len(ps) + 1 or ts[1:] != ps or (k is not None and ts[0] != k):
-                raise ValueError(f"jvp(batched=True): tangent {i} has shape {ts}; expected (k, *{ps}) with the same k "
-                                 "for every tangent")
-            k = ts[0]
-        elif ts != ps:
-            raise ValueError(f"jvp: tangent {i} has shape {ts} but its primal has shape {ps}")
     trace = ForwardTrace(k if batched else None)
     boxed = [Dual(p, t if isinstance(t, Box) else np.asarray(t, dtype=_tangent_dtype(t, p)), trace)
              for p, t in zip(p_leaves, t_leaves)]
@@ -198,6 +185,28 @@ def _jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool, batc
     return res + (aux,) if has_aux else res
 
 
+def _tangents_of(primals: Sequence, tangents: Sequence, batched: bool, who: str) -> tuple:
+    """``(primal leaves, their structure, tangent leaves, k)`` after checking that the tangents are shaped like
+    the primals (with a leading axis of k directions, the same for all, when ``batched``); ``who`` begins
+    the error messages."""
+    p_leaves, p_def = flatten(tuple(primals))
+    t_leaves, t_def = flatten(tuple(tangents))
+    if p_def != t_def:
+        raise ValueError(f"{who}tangents' structure differs from the primals': {mismatch(p_def, t_def)} "
+                         f"(primals {p_def}, tangents {t_def})")
+    k = None
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+        ps, ts = shape_of(p), shape_of(t)
+        if batched:
+            if len(ts) != len(ps) + 1 or ts[1:] != ps or (k is not None and ts[0] != k):
+                raise ValueError(f"{who}tangent {i} has shape {ts}; with batched=True it must be (k, *{ps}), with "
+                                 "the same k for every tangent")
+            k = ts[0]
+        elif ts != ps:
+            raise ValueError(f"{who}tangent {i} has shape {ts}, its primal {ps}; they must match")
+    return p_leaves, p_def, t_leaves, k
+
+
 def _tangent_dtype(t: Any, p: Any) -> np.dtype:
     """A tangent takes its primal's floating dtype (complex if either is complex)."""
     dt = float_dtype(p)
@@ -216,14 +225,7 @@ def linearize(f: Callable, *primals: Any) -> tuple:
     def f_jvp(*tangents: Any) -> Any:
         if len(tangents) != len(primals):
             raise TypeError(f"linearize: f_jvp takes {len(primals)} tangents (one per primal), got {len(tangents)}")
-        p_leaves, p_def = flatten(primals)
-        t_leaves, t_def = flatten(tangents)
-        if p_def != t_def:
-            raise ValueError(f"linearize: the tangents are not shaped like the primals: {mismatch(p_def, t_def)}")
-        for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
-            if shape_of(t) != shape_of(p):
-                raise ValueError(f"linearize: f_jvp's tangent {i} has shape {shape_of(t)}, its primal {shape_of(p)}; "
-                                 "they must match")
+        _tangents_of(primals, tangents, False, "linearize: f_jvp's ")
         _, transpose_fn = vjp(vjp_fn, zero_ct)
         (out_tangent,) = transpose_fn(tuple(tangents))
         return out_tangent

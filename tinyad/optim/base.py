@@ -21,7 +21,7 @@ from ..core import jitting
 from ..core.primitive import dtype_of, shape_of
 from ..core.trace import Box
 from ..core.tree import flatten, leaf_names, mismatch, tree_map
-from ..core.vspace import cast_like
+from ..core.vspace import cast_like, float_dtype
 from .constraints import UNIT
 
 
@@ -174,12 +174,7 @@ def is_zero(h: Any) -> bool:
 
 
 def zeros_like_params(params: Any) -> Any:
-    return tree_map(lambda p: np.zeros(shape_of(p), dtype=_float_dtype(p)), params)
-
-
-def _float_dtype(p: Any) -> np.dtype:
-    dt = np.result_type(getattr(p, "dtype", np.float64))
-    return dt if dt.kind in "fc" else np.dtype(np.float64)
+    return tree_map(lambda p: np.zeros(shape_of(p), dtype=float_dtype(p)), params)
 
 
 def per_param(h: Any, td: Any, n: int, key: str = "hyperparameter") -> list:
