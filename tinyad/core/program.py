@@ -17,6 +17,7 @@ import numpy as np
 
 from .fusion import buffer_pool, fuse
 from .staging import Eqn, Program, Ref, eqn_inputs, refs_in
+from .tree import static_key
 
 
 def dead_code_elimination(p: Program) -> Program:
@@ -32,7 +33,7 @@ def dead_code_elimination(p: Program) -> Program:
 def _key(x: Any) -> Any:
     """A hashable stand-in for an argument: by value for small immutable things, by identity otherwise."""
     if isinstance(x, (float, complex, np.floating, np.complexfloating)):
-        return (type(x), repr(x))  # 0.0 and -0.0 are different constants (1/x tells them apart)
+        return static_key(x)  # 0.0 and -0.0 are different constants (1/x tells them apart)
     if type(x) is Ref or isinstance(x, (int, str, bool, type(None), slice, type(Ellipsis), np.dtype)):
         return (type(x), x) if not isinstance(x, slice) else ("slice", _key(x.start), _key(x.stop), _key(x.step))
     if type(x) is tuple or type(x) is list:

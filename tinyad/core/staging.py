@@ -20,10 +20,10 @@ from typing import Any, Callable
 import numpy as np
 
 from .box import ArrayBox, set_operators
-from .primitive import REGISTRY, STAGING, Primitive
+from .primitive import PY_NUMBERS, REGISTRY, STAGING, Primitive
 from .trace import Box, Trace, _ids
 
-_PY_NUMBERS = (int, float, complex, bool)
+_PY_NUMBERS = PY_NUMBERS + (bool,)  # Python's numbers, for its arithmetic
 
 
 class ConcretizationError(TypeError):
